@@ -1,0 +1,85 @@
+"""Directions of the ReLU dictionary: unit vectors on the canonical half-sphere.
+
+Atoms (w, b) and (-w, -b) differ by an affine function, which the skip connection absorbs
+(DESIGN §1), so a direction and its opposite are the same direction here. The canonical
+representative has its first nonzero coordinate positive.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["canonical_directions", "spread_directions", "make_directions"]
+
+DEFAULT_N_DIRECTIONS = 64
+
+
+def canonical_directions(W, *, tol=1e-12, dedupe=True):
+    """Normalize rows, flip them onto the canonical half-sphere, drop zero and repeated rows."""
+    W = np.array(W, dtype=float, ndmin=2, copy=True)
+    if W.ndim != 2:
+        raise ValueError(f"directions must be a 2-D array of direction vectors, got shape {W.shape}.")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("directions contain NaN or infinity.")
+    norms = np.linalg.norm(W, axis=1)
+    W = W[norms > tol] / norms[norms > tol, None]
+    if W.shape[0] == 0:
+        raise ValueError("directions must contain at least one nonzero vector.")
+    first = np.argmax(np.abs(W) > tol, axis=1)
+    W[W[np.arange(len(W)), first] < 0] *= -1
+    if dedupe and len(W) > 1:
+        keyed = np.round(W / 1e-10).astype(np.int64)
+        _, idx = np.unique(keyed, axis=0, return_index=True)
+        W = W[np.sort(idx)]
+    return W
+
+
+def spread_directions(n_directions, n_features, random_state=None):
+    """``n_directions`` directions spread over the half-sphere, reproducible from ``random_state``.
+
+    d = 1: the single direction +1. d = 2: equally spaced angles on [0, pi) with a random
+    offset. d >= 3: farthest-point selection among many random candidates under the
+    projective distance ``1 - |w.w'|`` (uniform samples leave large holes).
+    """
+    rng = check_random_state(random_state)
+    d = int(n_features)
+    if d == 1:
+        return np.ones((1, 1))
+    if d == 2:
+        theta = (np.arange(n_directions) + rng.uniform()) * np.pi / n_directions
+        return canonical_directions(np.column_stack([np.cos(theta), np.sin(theta)]))
+    n_cand = max(8 * n_directions, 256)
+    cand = rng.standard_normal((n_cand, d))
+    cand /= np.linalg.norm(cand, axis=1, keepdims=True)
+    chosen = [0]
+    dist = 1.0 - np.abs(cand @ cand[0])
+    for _ in range(1, min(n_directions, n_cand)):
+        i = int(np.argmax(dist))
+        chosen.append(i)
+        dist = np.minimum(dist, 1.0 - np.abs(cand @ cand[i]))
+    return canonical_directions(cand[chosen])
+
+
+def make_directions(directions, n_features, random_state=None):
+    """Resolve the estimator's ``directions`` parameter into a (D, d) array of unit rows."""
+    if n_features == 1:
+        return np.ones((1, 1))
+    if isinstance(directions, str):
+        if directions != "auto":
+            raise ValueError(
+                f"directions must be 'auto', a positive integer or an array of shape "
+                f"(n_directions, {n_features}); got {directions!r}.")
+        return spread_directions(DEFAULT_N_DIRECTIONS, n_features, random_state)
+    if isinstance(directions, numbers.Integral) and not isinstance(directions, bool):
+        if directions < 1:
+            raise ValueError(f"directions must be a positive number of directions, got {directions}.")
+        return spread_directions(int(directions), n_features, random_state)
+    W = np.asarray(directions)
+    if W.dtype.kind not in "iuf":
+        raise ValueError("directions must be 'auto', a positive integer or a numeric array.")
+    W = np.atleast_2d(W.astype(float))
+    if W.ndim != 2 or W.shape[1] != n_features:
+        raise ValueError(
+            f"directions array must have shape (n_directions, {n_features}), got {W.shape}.")
+    return canonical_directions(W)

@@ -1,0 +1,7 @@
+"""Solvers for problem (P) on a dictionary. Each is a class with one ``solve`` entry point."""
+
+from .reference import CvxpySolver
+from .result import SolverResult
+from .working_set import WorkingSetCD
+
+__all__ = ["CvxpySolver", "WorkingSetCD", "SolverResult"]
