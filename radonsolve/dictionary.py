@@ -4,20 +4,230 @@ For every direction w the atoms are ``max(w.x - b, 0)`` with biases at the disti
 projections, minus the largest (an atom that is zero on the data) and the smallest (an
 affine function, already in the skip connection). After one sort per direction,
 
-    (Phi^T q)_j = sum_{m > j} q_(m) (p_(m) - p_(j)) = S1_j - p_(j) S0_j      (suffix sums)
-    (Phi v)_(m) = sum_{j < m} v_j (p_(m) - p_(j))   = p_(m) V0_m - V1_m     (prefix sums)
+    (Phi^T q)_j = sum_{m > j} q_(m) (p_(m) - p_(j))          (suffix sums)
+    (Phi v)_(m) = sum_{j < m} v_j (p_(m) - p_(j))            (prefix sums)
 
 so both products cost O(N) per direction and the dense N x (D N) matrix is never formed.
 Dense columns are only built for a chosen subset (a solver's working set).
+
+Implementation notes
+--------------------
+The products are compiled numba kernels, parallel over directions (directions are
+independent), that walk each direction's sorted projections once without any N x D
+temporary. Instead of the textbook ``S1_j - p_(j) S0_j`` (two large suffix sums that cancel
+for atoms low in the order) they carry the sums relative to the current point,
+
+    R_m = R_{m+1} + (p_(m+1) - p_(m)) * S0_{m+1},      R_m = sum_{l >= m} q_(l) (p_(l) - p_(m)),
+
+which only adds products of nonnegative gaps: the same cost, no cancellation between large
+terms. Column norms use the same shifted recurrences for the second moment. The sort orders
+are stored as int32, direction-major (D, N), so each kernel reads contiguous memory;
+``order`` and ``sorted_proj`` are (N, D) views of them.
 """
 
 import numpy as np
+from numba import njit, prange
 
 __all__ = ["ReLUDictionary", "AffineProjector"]
 
-# Target number of (sample, direction) entries processed at once: bounds temporary memory
-# of the structured products to a few hundred MB whatever N * D is.
-_CHUNK_ENTRIES = 2_000_000
+# Relative gap below which two projections are one bias (rounding ties).
+_TIE_RTOL = 1e-12
+
+
+# ---------------------------------------------------------------------- compiled kernels
+@njit(parallel=True, cache=True)
+def _gather_sorted(P, o):
+    """Sorted rows of P (D, N) given the argsort o; int32 order; atoms per direction."""
+    D, N = P.shape
+    order = np.empty((D, N), dtype=np.int32)
+    ps = np.empty((D, N))
+    counts = np.zeros(D, dtype=np.int64)
+    for k in prange(D):
+        scale = 0.0
+        for m in range(N):
+            i = o[k, m]
+            order[k, m] = i
+            ps[k, m] = P[k, i]
+            a = abs(ps[k, m])
+            if a > scale:
+                scale = a
+        thr = _TIE_RTOL * max(scale, 1e-300)
+        groups = 1 if N > 0 else 0
+        for m in range(1, N):
+            if ps[k, m] - ps[k, m - 1] > thr:
+                groups += 1
+        counts[k] = max(groups - 2, 0)
+    return order, ps, counts
+
+
+@njit(parallel=True, cache=True)
+def _fill_atoms(ps, offsets, pos_out, dir_out, bias_out):
+    """Atoms of each direction: starts of tie groups, without the first and last group."""
+    D, N = ps.shape
+    for k in prange(D):
+        a = offsets[k]
+        end = offsets[k + 1]
+        if a >= end:
+            continue
+        scale = 0.0
+        for m in range(N):
+            if abs(ps[k, m]) > scale:
+                scale = abs(ps[k, m])
+        thr = _TIE_RTOL * max(scale, 1e-300)
+        for m in range(1, N):
+            if a >= end:
+                break
+            if ps[k, m] - ps[k, m - 1] > thr:
+                pos_out[a] = m
+                dir_out[a] = k
+                bias_out[a] = ps[k, m]
+                a += 1
+
+
+@njit(parallel=True, cache=True)
+def _rmatvec_1(q, order, ps, offsets, pos, out):
+    """out[a] = sum_n q_n max(p_n - b_a, 0) for every atom (one output)."""
+    D, N = ps.shape
+    for k in prange(D):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
+        s0 = 0.0
+        r = 0.0
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            r += (prev - p) * s0
+            prev = p
+            s0 += q[order[k, m]]
+            if m == nxt:
+                out[a] = r
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
+
+
+@njit(parallel=True, cache=True)
+def _rmatvec_T(Q, order, ps, offsets, pos, out):
+    """Several outputs: Q (N, T), out (n_atoms, T)."""
+    D, N = ps.shape
+    T = Q.shape[1]
+    for k in prange(D):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
+        s0 = np.zeros(T)
+        r = np.zeros(T)
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            dp = prev - p
+            prev = p
+            i = order[k, m]
+            for t in range(T):
+                r[t] += dp * s0[t]
+                s0[t] += Q[i, t]
+            if m == nxt:
+                for t in range(T):
+                    out[a, t] = r[t]
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
+
+
+@njit(parallel=True, cache=True)
+def _matvec_T(Vc, order, ps, offsets, pos, n_chunks):
+    """Phi V on the data: V (n_atoms, T) -> (N, T); per-thread accumulators, then summed."""
+    D, N = ps.shape
+    T = Vc.shape[1]
+    acc = np.zeros((n_chunks, N, T))
+    for c in prange(n_chunks):
+        v0 = np.zeros(T)
+        r = np.zeros(T)
+        for k in range(c, D, n_chunks):
+            a0 = offsets[k]
+            a1 = offsets[k + 1]
+            first = -1
+            for a in range(a0, a1):
+                nz = False
+                for t in range(T):
+                    if Vc[a, t] != 0.0:
+                        nz = True
+                if nz:
+                    first = a
+                    break
+            if first < 0:
+                continue
+            for t in range(T):
+                v0[t] = 0.0
+                r[t] = 0.0
+            a = first
+            m0 = pos[first]
+            prev = ps[k, m0]
+            for m in range(m0, N):
+                p = ps[k, m]
+                dp = p - prev
+                prev = p
+                for t in range(T):
+                    r[t] += dp * v0[t]
+                if a < a1 and pos[a] == m:
+                    for t in range(T):
+                        v0[t] += Vc[a, t]
+                    a += 1
+                i = order[k, m]
+                for t in range(T):
+                    acc[c, i, t] += r[t]
+    out = np.zeros((N, T))
+    for c in range(n_chunks):
+        for i in range(N):
+            for t in range(T):
+                out[i, t] += acc[c, i, t]
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _sq_norms(u, A, order, ps, offsets, pos, out):
+    """out[a] = sum_n u_n max(p_n - b_a, 0)^2 - sum_i (sum_n A_ni max(p_n - b_a, 0))^2."""
+    D, N = ps.shape
+    r_ = A.shape[1]
+    for k in prange(D):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        c0 = np.zeros(r_)
+        c1 = np.zeros(r_)
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            dp = prev - p
+            prev = p
+            s2 += dp * (2.0 * s1 + dp * s0)
+            s1 += dp * s0
+            i = order[k, m]
+            s0 += u[i]
+            for j in range(r_):
+                c1[j] += dp * c0[j]
+                c0[j] += A[i, j]
+            if m == nxt:
+                val = s2
+                for j in range(r_):
+                    val -= c1[j] * c1[j]
+                out[a] = val if val > 0.0 else 0.0
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
 
 
 class AffineProjector:
@@ -75,6 +285,10 @@ class ReLUDictionary:
         Each atom's bias (a data projection).
     atom_position : ndarray of shape (n_atoms,)
         Position, in the sorted projections of its direction, of the first point at the bias.
+    order : ndarray of int32, shape (n_samples, n_directions)
+        ``order[:, k]`` sorts the projections on direction k (a view of a direction-major array).
+    sorted_proj : ndarray of shape (n_samples, n_directions)
+        The sorted projections (a view, like ``order``).
     """
 
     def __init__(self, X, directions):
@@ -84,128 +298,112 @@ class ReLUDictionary:
         self.directions = W
         self.n_samples, self.n_features = X.shape
         self.n_directions = W.shape[0]
-        P = X @ W.T
-        self.order = np.argsort(P, axis=0, kind="stable")
-        self.sorted_proj = np.take_along_axis(P, self.order, axis=0)
-        self._build_atoms()
+        P = np.ascontiguousarray(W @ X.T)
+        # NumPy's (vectorized) quicksort is several times faster than a stable sort; the
+        # order among tied projections does not matter (tied points add zero to an atom).
+        self._order, self._sorted_proj, counts = _gather_sorted(P, np.argsort(P, axis=1))
+        del P
+        self.atoms_per_direction = counts
+        self.direction_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        n = int(self.direction_offsets[-1])
+        self.n_atoms = n
+        self.atom_position = np.empty(n, dtype=np.int64)
+        self.atom_direction = np.empty(n, dtype=np.int64)
+        self.atom_bias = np.empty(n)
+        _fill_atoms(self._sorted_proj, self.direction_offsets, self.atom_position,
+                    self.atom_direction, self.atom_bias)
 
-    def _build_atoms(self):
-        ps = self.sorted_proj
-        N, D = ps.shape
-        # Projections equal up to rounding are one bias: otherwise two atoms differing by
-        # 1e-16 in bias give nearly identical columns and inflate the neuron count.
-        scale = np.maximum(np.abs(ps).max(axis=0), 1e-300)
-        start = np.zeros((N, D), dtype=bool)
-        start[0] = True
-        if N > 1:
-            start[1:] = (ps[1:] - ps[:-1]) > 1e-12 * scale
-        pos, dirs = np.nonzero(start)
-        # order by direction, then by position
-        o = np.lexsort((pos, dirs))
-        pos, dirs = pos[o], dirs[o]
-        counts = np.bincount(dirs, minlength=D)
-        first_of_dir = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        last_of_dir = first_of_dir + counts - 1
-        drop = np.zeros(len(pos), dtype=bool)
-        drop[first_of_dir] = True     # smallest projection: affine atom
-        drop[last_of_dir[counts > 0]] = True  # largest projection: zero atom
-        keep = ~drop
-        self.atom_position = pos[keep]
-        self.atom_direction = dirs[keep]
-        self.atom_bias = ps[self.atom_position, self.atom_direction]
-        self.n_atoms = int(keep.sum())
-        self.atoms_per_direction = np.bincount(self.atom_direction, minlength=D)
-        self.direction_offsets = np.concatenate([[0], np.cumsum(self.atoms_per_direction)])
+    @property
+    def order(self):
+        return self._order.T
 
-    # ------------------------------------------------------------------ helpers
-    def _direction_chunks(self):
-        step = max(1, _CHUNK_ENTRIES // max(self.n_samples, 1))
-        for k0 in range(0, self.n_directions, step):
-            yield k0, min(self.n_directions, k0 + step)
+    @property
+    def sorted_proj(self):
+        return self._sorted_proj.T
 
     def _atoms_in(self, k0, k1):
         a0, a1 = self.direction_offsets[k0], self.direction_offsets[k1]
         return slice(a0, a1), self.atom_position[a0:a1], self.atom_direction[a0:a1] - k0
 
+    def _check_rows(self, Z, name):
+        if Z.shape[0] != self.n_samples:
+            raise ValueError(f"{name} has {Z.shape[0]} rows, expected {self.n_samples}.")
+
     # ------------------------------------------------------------------ products
     def rmatvec(self, q):
         """Correlations ``Phi^T q`` of every atom with q (shape (N,) or (N, T))."""
         q = np.asarray(q, dtype=float)
-        if q.ndim == 2:
-            return np.column_stack([self.rmatvec(q[:, t]) for t in range(q.shape[1])]) \
-                if q.shape[1] else np.zeros((self.n_atoms, 0))
-        out = np.empty(self.n_atoms)
-        for k0, k1 in self._direction_chunks():
-            sl, pos, dk = self._atoms_in(k0, k1)
-            ps = self.sorted_proj[:, k0:k1]
-            qs = q[self.order[:, k0:k1]]
-            S0 = np.cumsum(qs[::-1], axis=0)[::-1]
-            S1 = np.cumsum((qs * ps)[::-1], axis=0)[::-1]
-            # Points tied with the bias contribute (p - b) = 0, so starting the suffix at
-            # the first tied point is exact.
-            out[sl] = S1[pos, dk] - self.atom_bias[sl] * S0[pos, dk]
+        self._check_rows(q, "q")
+        args = (self._order, self._sorted_proj, self.direction_offsets, self.atom_position)
+        if q.ndim == 1:
+            out = np.zeros(self.n_atoms)
+            if self.n_atoms:
+                _rmatvec_1(np.ascontiguousarray(q), *args, out)
+            return out
+        T = q.shape[1]
+        out = np.zeros((self.n_atoms, T))
+        if self.n_atoms and T:
+            if T == 1:
+                _rmatvec_1(np.ascontiguousarray(q[:, 0]), *args, out[:, 0])
+            else:
+                _rmatvec_T(np.ascontiguousarray(q), *args, out)
         return out
 
     def matvec(self, v):
         """``Phi v`` on the data (v of shape (n_atoms,) or (n_atoms, T))."""
         v = np.asarray(v, dtype=float)
-        if v.ndim == 2:
-            return np.column_stack([self.matvec(v[:, t]) for t in range(v.shape[1])]) \
-                if v.shape[1] else np.zeros((self.n_samples, 0))
-        out = np.zeros(self.n_samples)
-        for k0, k1 in self._direction_chunks():
-            sl, pos, dk = self._atoms_in(k0, k1)
-            if not np.any(v[sl]):
-                continue
-            n, m = self.n_samples, k1 - k0
-            A0 = np.zeros((n, m))
-            A1 = np.zeros((n, m))
-            A0[pos, dk] = v[sl]
-            A1[pos, dk] = v[sl] * self.atom_bias[sl]
-            # Atoms starting at or before position m have bias <= p_(m); tied ones add zero.
-            res = self.sorted_proj[:, k0:k1] * np.cumsum(A0, axis=0) - np.cumsum(A1, axis=0)
-            np.add.at(out, self.order[:, k0:k1].ravel(), res.ravel())
-        return out
+        if v.shape[0] != self.n_atoms:
+            raise ValueError(f"v has {v.shape[0]} rows, expected {self.n_atoms}.")
+        V = v[:, None] if v.ndim == 1 else v
+        if V.shape[1] == 0 or self.n_atoms == 0:
+            out = np.zeros((self.n_samples, V.shape[1]))
+        else:
+            n_chunks = max(1, min(_n_threads(), self.n_directions))
+            out = _matvec_T(np.ascontiguousarray(V), self._order, self._sorted_proj,
+                            self.direction_offsets, self.atom_position, n_chunks)
+        return out[:, 0] if v.ndim == 1 else out
 
     def column_sq_norms(self, u=None):
         """Weighted squared norms ``sum_n u_n max(p_n - b, 0)^2`` of every atom (u=1 if None)."""
-        u = np.ones(self.n_samples) if u is None else np.asarray(u, dtype=float)
-        out = np.empty(self.n_atoms)
-        for k0, k1 in self._direction_chunks():
-            sl, pos, dk = self._atoms_in(k0, k1)
-            ps = self.sorted_proj[:, k0:k1]
-            us = u[self.order[:, k0:k1]]
-            S0 = np.cumsum(us[::-1], axis=0)[::-1][pos, dk]
-            S1 = np.cumsum((us * ps)[::-1], axis=0)[::-1][pos, dk]
-            S2 = np.cumsum((us * ps * ps)[::-1], axis=0)[::-1][pos, dk]
-            b = self.atom_bias[sl]
-            out[sl] = np.maximum(S2 - 2 * b * S1 + b * b * S0, 0.0)
-        return out
+        u = np.ones(self.n_samples) if u is None else np.ascontiguousarray(u, dtype=float)
+        return self._sq_norms(u, np.zeros((self.n_samples, 0)))
 
     def projected_column_sq_norms(self, projector):
         """Squared norms of the scaled atoms after removing their affine part.
 
-        ``||P sqrt(u) phi||^2 = ||sqrt(u) phi||^2 - ||Q^T sqrt(u) phi||^2``; the inner products
-        with the affine basis come from ``rmatvec`` applied to the basis columns.
+        ``||P sqrt(u) phi||^2 = ||sqrt(u) phi||^2 - ||Q^T sqrt(u) phi||^2``, both terms from
+        one structured pass.
         """
-        u = projector.u
-        sq = self.column_sq_norms(u)
-        # Q^T (sqrt(u) phi) = Phi^T (sqrt(u) Q): one structured pass per basis vector.
-        QtPhi = self.rmatvec(projector.sqrt_u[:, None] * projector.Q)
-        return np.maximum(sq - (QtPhi ** 2).sum(axis=1), 0.0)
+        A = np.ascontiguousarray(projector.sqrt_u[:, None] * projector.Q)
+        return self._sq_norms(np.ascontiguousarray(projector.u, dtype=float), A)
+
+    def _sq_norms(self, u, A):
+        out = np.zeros(self.n_atoms)
+        if self.n_atoms:
+            _sq_norms(u, A, self._order, self._sorted_proj, self.direction_offsets,
+                      self.atom_position, out)
+        return out
 
     # ------------------------------------------------------------------ explicit pieces
     def atoms(self, idx):
         """Directions (k, d) and biases (k,) of the atoms ``idx``."""
-        idx = np.asarray(idx, dtype=int)
+        idx = np.asarray(idx, dtype=np.int64)
         return self.directions[self.atom_direction[idx]], self.atom_bias[idx]
 
     def columns(self, idx, X=None):
         """Dense columns ``max(X w - b, 0)`` for the atoms ``idx`` (on the data by default)."""
         W, b = self.atoms(idx)
         X = self.X if X is None else X
-        return np.maximum(X @ W.T - b, 0.0)
+        out = X @ W.T
+        out -= b
+        np.maximum(out, 0.0, out=out)
+        return out
 
     def toarray(self):
         """The full dense matrix. For tests and small problems only."""
         return self.columns(np.arange(self.n_atoms))
+
+
+def _n_threads():
+    import numba
+    return numba.get_num_threads()

@@ -1,0 +1,311 @@
+"""scikit-learn estimators that return the sparse ReLU network solving problem (P).
+
+The estimator composes the separate pieces of the library (DESIGN §9): the directions, the
+dictionary operator built on them, the projected lasso (data fit + penalty), a solver, and
+the fitted :class:`~radonsolve.network.ReLUNetwork`.
+"""
+
+import numbers
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_alpha, normalized_weights
+from .dictionary import AffineProjector, ReLUDictionary
+from .directions import make_directions
+from .lasso import ProjectedLasso, alpha_max_from_dictionary
+from .network import ReLUNetwork
+from .solvers import CvxpySolver, WorkingSetCD
+
+__all__ = ["RadonReLURegressor", "alpha_max"]
+
+SOLVERS = ("auto", "cd", "cvxpy")
+
+
+def _check_solver(solver):
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+    return solver
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+def _as_2d_targets(y):
+    return y[:, None] if y.ndim == 1 else y
+
+
+def _drop_zero_weights(X, Y, u):
+    """Samples of weight zero do not enter (P); removing them keeps dictionaries minimal."""
+    keep = u > 0
+    if keep.all():
+        return X, Y, u
+    return X[keep], Y[keep], u[keep] / u[keep].sum()
+
+
+def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None):
+    """Smallest alpha for which (P) on the dictionary has no neuron.
+
+    For ``alpha >= alpha_max`` the solution is the (weighted) affine least-squares fit of y:
+    ``alpha_max = max_atoms |phi^T u r|`` with r the affine fit's residual (DESIGN §4; the
+    norm of the correlation vector for several outputs). For one feature the dictionary is
+    exact, so this is the alpha_max of (P) itself; for several features it is that of the
+    sampled directions.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    directions : "auto", int or array-like of shape (n_directions, n_features)
+        Same meaning as in :class:`RadonReLURegressor`.
+    random_state : int, RandomState instance or None
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    alpha_max : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve import alpha_max
+    >>> x = np.linspace(-1, 1, 20)[:, None]
+    >>> round(alpha_max(x, np.abs(x[:, 0])), 6)
+    0.095
+    """
+    from sklearn.utils.validation import check_X_y
+
+    X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    u = normalized_weights(sample_weight, X)
+    Y = _as_2d_targets(y)
+    X, Y, u = _drop_zero_weights(X, Y, u)
+    W = make_directions(directions, X.shape[1], random_state)
+    dic = ReLUDictionary(X, W)
+    return alpha_max_from_dictionary(dic, Y, u)
+
+
+class RadonReLURegressor(RegressorMixin, BaseEstimator):
+    """Shallow ReLU network fitted by convex optimization: the global optimum of weight decay.
+
+    Solves, over shallow ReLU networks with an unpenalized affine skip connection,
+
+        minimize_f  (1 / (2 * sum(s))) * sum_n s_n (y_n - f(x_n))^2 + alpha * RTV2(f)
+
+    (problem (P) of DESIGN.md; ``s`` are the sample weights, 1 by default), which has the same
+    minimizers as training the network with weight decay ``alpha`` on its input and output
+    weights. The problem is a lasso over ReLU atoms ``max(w.x - b, 0)`` with biases at the data
+    (exact) and directions w from ``directions``; for one feature the dictionary is exact and
+    the fit is the global optimum of (P).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength, with scikit-learn's Lasso convention (see :func:`alpha_max`).
+    directions : "auto", int or array-like of shape (n_directions, n_features), default="auto"
+        Directions of the neurons searched: "auto" (64 well-spread directions), a number of
+        well-spread directions drawn with ``random_state``, or explicit direction vectors
+        (normalized internally). Ignored for one feature, where the single exact direction is
+        used.
+    solver : {"auto", "cd", "cvxpy"}, default="auto"
+        "cd": working-set coordinate descent on the structured dictionary, stopping on the
+        duality gap. "cvxpy": the explicit problem solved by Clarabel through cvxpy (the
+        reference; dense, small problems only). "auto": the fastest applicable solver.
+    tol : float, default=1e-6
+        Stop when the duality gap is below ``tol`` times the objective of the affine fit.
+    max_iter : int, default=100
+        Maximum number of working-set iterations of the "cd" solver.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of directions.
+    warm_start : bool, default=False
+        Reuse the previous fit's neurons as the starting point (and keep their directions).
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    network_ : ReLUNetwork
+        The fitted network (canonical form).
+    objective_ : float
+        Value of (P) at the fitted network.
+    dual_gap_ : float
+        Duality gap of the lasso on the dictionary at the solution (absolute, in the units of
+        ``objective_``).
+    n_iter_ : int
+        Iterations of the solver.
+    n_neurons_ : int
+        Number of neurons of ``network_``.
+    directions_ : ndarray of shape (n_directions, n_features)
+        The directions of the dictionary.
+    alpha_max_ : float
+        :func:`alpha_max` of the training data on ``directions_``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X has feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve import RadonReLURegressor
+    >>> x = np.linspace(-1, 1, 41)[:, None]
+    >>> y = np.abs(x[:, 0])
+    >>> model = RadonReLURegressor(alpha=1e-4).fit(x, y)
+    >>> model.n_neurons_
+    1
+    >>> round(float(model.predict([[0.5]])[0]), 3)
+    0.5
+    """
+
+    def __init__(self, alpha=1.0, *, directions="auto", solver="auto", tol=1e-6, max_iter=100,
+                 random_state=None, warm_start=False, verbose=0):
+        self.alpha = alpha
+        self.directions = directions
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+    def _validate_params_radon(self):
+        alpha = check_alpha(self.alpha)
+        solver = _check_solver(self.solver)
+        tol = check_alpha(self.tol, "tol")
+        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        return alpha, solver, tol, max_iter
+
+    def _make_solver(self, solver, tol, max_iter):
+        if solver == "cvxpy":
+            return CvxpySolver(verbose=self.verbose)
+        return WorkingSetCD(tol=tol, max_iter=max_iter, verbose=max(self.verbose - 1, 0))
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Several outputs share neurons through a group penalty.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        t0 = time.perf_counter()
+        alpha, solver, tol, max_iter = self._validate_params_radon()
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        u_all = normalized_weights(sample_weight, X)
+        self._y_ndim = y.ndim
+        Y_all = _as_2d_targets(y)
+        X_fit, Y, u = _drop_zero_weights(X, Y_all, u_all)
+        d = X.shape[1]
+
+        W = make_directions(self.directions, d, self.random_state)
+        warm = None
+        if self.warm_start and hasattr(self, "network_") and \
+                self.network_.n_features == d and d > 1:
+            prev = self.network_
+            if prev.n_neurons:
+                W = np.vstack([W, prev.weights])
+                from .directions import canonical_directions
+                W = canonical_directions(W)
+        dic = ReLUDictionary(X_fit, W)
+        projector = AffineProjector(X_fit, u)
+        problem = ProjectedLasso(dic, Y, u, alpha, projector=projector)
+        if self.warm_start and hasattr(self, "network_") and self.network_.n_features == d \
+                and getattr(self, "_n_outputs", None) == Y.shape[1]:
+            warm = _warm_start_atoms(dic, self.network_)
+        self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=projector)
+
+        result = self._make_solver(solver, tol, max_iter).solve(problem, warm_start=warm)
+        self._n_outputs = Y.shape[1]
+        self.network_ = _network_from_solution(problem, result.idx, result.coef,
+                                               single_output=(y.ndim == 1))
+        self.directions_ = dic.directions
+        self.dual_gap_ = float(result.dual_gap)
+        self.n_iter_ = int(result.n_iter)
+        self.n_neurons_ = self.network_.n_neurons
+        self.objective_ = objective(self.network_, X, y, alpha, u_all)
+        self.fit_time_ = time.perf_counter() - t0
+        if self.verbose:
+            print(f"[radonsolve] alpha={alpha:.4g}: {self.n_neurons_} neurons, objective "
+                  f"{self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
+                  f"{self.fit_time_:.3f} s")
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, X):
+        """Network output at the rows of X.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self.network_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+def objective(network, X, y, alpha, u):
+    """Value of (P) for ``network`` on data (X, y) with normalized weights u (sum to one)."""
+    pred = network.predict(X)
+    res = np.asarray(y, dtype=float) - pred
+    if res.ndim == 2:
+        fit = 0.5 * float(np.sum(u[:, None] * res ** 2))
+    else:
+        fit = 0.5 * float(np.sum(u * res ** 2))
+    return fit + alpha * network.rtv2
+
+
+def _network_from_solution(problem, idx, coef, single_output):
+    """Assemble the network from the atoms and the optimal skip connection."""
+    idx = np.asarray(idx, dtype=int)
+    coef = np.asarray(coef, dtype=float).reshape(len(idx), problem.Y.shape[1])
+    W, b = problem.dictionary.atoms(idx)
+    c, c0 = problem.skip_connection(idx, coef)
+    if single_output:
+        return ReLUNetwork(W, b, coef[:, 0], np.asarray(c)[:, 0], float(np.asarray(c0)[0]))
+    return ReLUNetwork(W, b, coef, c, c0)
+
+
+def _warm_start_atoms(dic, network):
+    """Indices and coefficients, in ``dic``, of the neurons of a previous network.
+
+    A neuron is kept only when its (direction, bias) is an atom of the new dictionary (same
+    direction, bias at a data projection); the solver's gap check takes care of the rest.
+    """
+    if network.n_neurons == 0:
+        return None
+    idx, coefs = [], []
+    outer = network.outer if network.outer.ndim == 2 else network.outer[:, None]
+    for k in range(network.n_neurons):
+        w, b = network.weights[k], network.biases[k]
+        match = np.flatnonzero(np.abs(dic.directions @ w - 1.0) < 1e-12)
+        if len(match) == 0:
+            continue
+        j = match[0]
+        a0, a1 = np.searchsorted(dic.atom_direction, [j, j + 1])
+        biases = dic.atom_bias[a0:a1]
+        pos = np.searchsorted(biases, b)
+        for p in (pos - 1, pos):
+            if 0 <= p < len(biases) and abs(biases[p] - b) <= 1e-9 * max(1.0, abs(b)):
+                idx.append(a0 + p)
+                coefs.append(outer[k])
+                break
+    if not idx:
+        return None
+    idx = np.asarray(idx)
+    idx, first = np.unique(idx, return_index=True)
+    return idx, np.asarray(coefs)[first]

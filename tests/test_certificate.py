@@ -1,0 +1,360 @@
+"""Tests of the dual certificate over directions (radonsolve.certificate)."""
+
+import numpy as np
+import pytest
+
+from radonsolve.certificate import (
+    Certificate,
+    duality_gap_for_P,
+    eta,
+    exact_certificate_2d,
+    search_certificate,
+)
+from radonsolve.dictionary import AffineProjector
+
+
+# ------------------------------------------------------------------------------ helpers
+def residual(X, rng, T=1, n_atoms=3, weights=True):
+    """Realistic weighted projected residual q = sqrt(u) * rho, and (b, projector, u).
+
+    Random targets, affine part removed by weighted least squares, then a partial fit on a
+    few random atoms subtracted, so that q is a genuine projected residual.
+    """
+    N, d = X.shape
+    u = rng.uniform(0.5, 2.0, N) if weights else np.ones(N)
+    u = u / u.sum()
+    P = AffineProjector(X, u)
+    Y = rng.standard_normal((N, T)) + np.sin(3 * X[:, :1])
+    b = P.project(P.sqrt_u[:, None] * Y)
+    if n_atoms:
+        W = rng.standard_normal((n_atoms, d))
+        W /= np.linalg.norm(W, axis=1, keepdims=True)
+        bias = np.einsum("ij,ij->i", W, X[rng.randint(0, N, n_atoms)])
+        G = P.project(P.sqrt_u[:, None] * np.maximum(X @ W.T - bias, 0.0))
+        V = np.linalg.lstsq(G, b, rcond=None)[0]
+        b_res = b - 0.5 * G @ V
+    else:
+        b_res = b
+    return P.sqrt_u[:, None] * b_res, b, P, u
+
+
+def brute_eta(X, q, alpha, W):
+    """Dense: atoms max(Xw - b, 0) for b at every data projection, max ||A^T q|| / alpha."""
+    q = q.reshape(len(X), -1)
+    out = np.empty(len(W))
+    for k, w in enumerate(W):
+        p = X @ w
+        A = np.maximum(p[:, None] - p[None, :], 0.0)
+        out[k] = np.linalg.norm(A.T @ q, axis=1).max() / alpha
+    return out
+
+
+def angles_to_dirs(th):
+    return np.column_stack([np.cos(th), np.sin(th)])
+
+
+def brute_sup_2d(X, q, alpha):
+    """Maximum of eta over every angle where the 2D maximum can sit.
+
+    The maximum over the half circle is attained either at a critical angle (two points
+    project equally) or at a stationary angle of some anchor's correlation ||G_j^T w|| on an
+    interval of fixed order. We evaluate eta at all critical angles (and +- tiny offsets),
+    and at the stationary angles of every G_j for the order in every interval: since any
+    direction gives a value <= sup, and the maximizer is among these, the max is exact.
+    """
+    q = q.reshape(len(X), -1)
+    N = len(X)
+    i, j = np.triu_indices(N, 1)
+    D = X[i] - X[j]
+    D = D[np.linalg.norm(D, axis=1) > 0]
+    crit = np.unique(np.mod(np.arctan2(D[:, 1], D[:, 0]) + np.pi / 2, np.pi))
+    ext = np.concatenate([crit, [crit[0] + np.pi]])
+    mids = 0.5 * (ext[:-1] + ext[1:])
+    cand = [crit, crit - 1e-9, crit + 1e-9, mids]
+    for th in mids:
+        w = np.array([np.cos(th), np.sin(th)])
+        o = np.argsort(X @ w)
+        Xs, qs = X[o], q[o]
+        for jj in range(N - 1):
+            G = (Xs[jj + 1:] - Xs[jj]).T @ qs[jj + 1:]  # 2 x T
+            evals, evecs = np.linalg.eigh(G @ G.T)
+            v = evecs[:, -1]
+            cand.append([np.arctan2(v[1], v[0])])
+    th = np.concatenate(cand)
+    e, _, _ = eta(X, q, alpha, angles_to_dirs(th))
+    return e.max()
+
+
+def grid_points(rng, n, k=5, n_dup=4):
+    """Points of a k x k integer grid (many collinear triples, equal critical angles),
+    with duplicated points and a few generic ones."""
+    g = np.array([(a, b) for a in range(k) for b in range(k)], dtype=float)
+    X = g[rng.choice(len(g), size=min(n, len(g)), replace=False)]
+    X = np.vstack([X, X[rng.randint(0, len(X), n_dup)], rng.standard_normal((3, 2))])
+    return X * 0.7 - 1.0
+
+
+# ------------------------------------------------------------------------------ eta
+@pytest.mark.parametrize("T", [1, 3])
+def test_eta_matches_brute_force(T):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 3))
+    X[5] = X[7]  # duplicate point
+    X[10:14, 0] = X[10, 0]  # ties along the first coordinate
+    X[20:24] = np.round(X[20:24])
+    q, _, _, _ = residual(X, rng, T=T)
+    alpha = 0.01
+    W = rng.standard_normal((30, 3))
+    W = np.vstack([W, np.eye(3)])  # axis directions hit the ties exactly
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    qq = q[:, 0] if T == 1 else q
+    e, bias, idx, corr = eta(X, qq, alpha, W, return_correlation=True)
+    np.testing.assert_allclose(e, brute_eta(X, q, alpha, W), rtol=1e-10, atol=1e-12)
+    # The reported atom attains it: bias at data point idx, correlation as returned.
+    np.testing.assert_allclose(bias, np.einsum("ij,ij->i", W, X[idx]), atol=1e-12)
+    for k in range(len(W)):
+        c = np.maximum(X @ W[k] - bias[k], 0.0) @ q
+        np.testing.assert_allclose(c.ravel(), np.ravel(corr[k]), atol=1e-10)
+        assert np.isclose(np.linalg.norm(c) / alpha, e[k], rtol=1e-10)
+    assert corr.shape == ((len(W),) if T == 1 else (len(W), T))
+
+
+def test_eta_symmetric_and_chunked():
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((25, 2))
+    q, _, _, _ = residual(X, rng)
+    W = rng.standard_normal((5000, 2))  # several chunks are not needed; just many
+    e1, _, _ = eta(X, q[:, 0], 0.1, W)
+    e2, _, _ = eta(X, q[:, 0], 0.1, -W)  # q orthogonal to affine: eta(w) = eta(-w)
+    np.testing.assert_allclose(e1, e2, rtol=1e-9, atol=1e-12)
+    e3, _, _ = eta(X, q[:, 0], 0.1, 3.0 * W)  # rows are normalized
+    np.testing.assert_allclose(e1, e3, rtol=1e-12)
+
+
+def test_eta_warns_on_unprojected_residual():
+    rng = np.random.RandomState(2)
+    X = rng.standard_normal((20, 2))
+    with pytest.warns(UserWarning, match="orthogonal"):
+        eta(X, rng.standard_normal(20) + 1.0, 1.0, [[1.0, 0.0]])
+
+
+# ------------------------------------------------------------------------------ exact 2D
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_2d_matches_brute_force_generic(seed):
+    rng = np.random.RandomState(seed)
+    N = [15, 25, 40][seed]
+    X = rng.standard_normal((N, 2))
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.02
+    cert = exact_certificate_2d(X, q[:, 0], alpha)
+    ref = brute_sup_2d(X, q, alpha)
+    assert cert.exact
+    assert cert.eta == pytest.approx(ref, rel=1e-9)
+    # >= eta on 10,000 random directions
+    th = rng.uniform(0, 2 * np.pi, 10000)
+    e, _, _ = eta(X, q[:, 0], alpha, angles_to_dirs(th))
+    assert cert.eta >= e.max() * (1 - 1e-12)
+    # the returned atom attains it, in canonical form
+    w = cert.direction
+    assert np.isclose(np.linalg.norm(w), 1.0) and w[np.argmax(np.abs(w) > 1e-12)] > 0
+    assert cert.bias == pytest.approx(w @ X[cert.index], abs=1e-12)
+    c = np.maximum(X @ w - cert.bias, 0.0) @ q
+    assert np.linalg.norm(c) / alpha == pytest.approx(cert.eta, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_exact_2d_ties_duplicates_collinear(seed):
+    rng = np.random.RandomState(10 + seed)
+    X = grid_points(rng, 22 + 4 * seed)
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.01
+    cert = exact_certificate_2d(X, q[:, 0], alpha)
+    ref = brute_sup_2d(X, q, alpha)
+    assert cert.eta == pytest.approx(ref, rel=1e-9)
+    e, _, _ = eta(X, q[:, 0], alpha, angles_to_dirs(np.linspace(0, np.pi, 10000)))
+    assert cert.eta >= e.max() * (1 - 1e-12)
+
+
+def test_exact_2d_all_points_on_lines():
+    rng = np.random.RandomState(5)
+    t = rng.uniform(-1, 1, 15)
+    # two parallel lines and one crossing line, plus a repeated point: blocks of many
+    # points reverse at the same angle
+    X = np.vstack([np.column_stack([t, 0.5 * t + 0.1]), np.column_stack([t[:8], 0.5 * t[:8] - 0.4]),
+                   np.column_stack([0.2 * t[:9], -2 * t[:9]]), [[0.3, 0.25]] * 3])
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.01
+    cert = exact_certificate_2d(X, q[:, 0], alpha)
+    assert cert.eta == pytest.approx(brute_sup_2d(X, q, alpha), rel=1e-9)
+
+
+def test_exact_2d_several_outputs():
+    rng = np.random.RandomState(7)
+    X = np.vstack([rng.standard_normal((22, 2)), grid_points(rng, 8, n_dup=2)])
+    q, _, _, _ = residual(X, rng, T=3)
+    alpha = 0.02
+    cert = exact_certificate_2d(X, q, alpha)
+    assert cert.eta == pytest.approx(brute_sup_2d(X, q, alpha), rel=1e-9)
+    e, _, _ = eta(X, q, alpha, angles_to_dirs(rng.uniform(0, np.pi, 10000)))
+    assert cert.eta >= e.max() * (1 - 1e-12)
+
+
+def test_exact_2d_top_k():
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((60, 2))
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.005
+    cert = exact_certificate_2d(X, q[:, 0], alpha, top_k=5, threshold=1.0, min_angle=0.05)
+    assert 1 <= len(cert.etas) <= 5
+    assert cert.etas[0] == pytest.approx(cert.eta, rel=1e-9)
+    assert np.all(cert.etas > 1.0) and np.all(np.diff(cert.etas) <= 1e-12)
+    e, _, _ = eta(X, q[:, 0], alpha, cert.directions)
+    np.testing.assert_allclose(e, cert.etas, rtol=1e-9)
+    np.testing.assert_allclose(cert.biases, np.array(
+        [(X @ w)[np.argmin(np.abs(X @ w - b))] for w, b in zip(cert.directions, cert.biases)]))
+    G = np.abs(cert.directions @ cert.directions.T) - np.eye(len(cert.etas))
+    assert G.max() < np.cos(0.05)
+    none = exact_certificate_2d(X, q[:, 0], alpha, threshold=1e9)
+    assert none.directions.shape == (0, 2) and none.eta == pytest.approx(cert.eta)
+
+
+def test_exact_2d_large_is_consistent():
+    rng = np.random.RandomState(4)
+    X = rng.standard_normal((400, 2))
+    q, _, _, _ = residual(X, rng)
+    cert = exact_certificate_2d(X, q[:, 0], 0.01)
+    e, _, _ = eta(X, q[:, 0], 0.01, angles_to_dirs(np.linspace(0, np.pi, 20001)))
+    assert e.max() <= cert.eta * (1 + 1e-12)
+    assert e.max() >= cert.eta * (1 - 1e-3)  # the dense grid gets close
+    assert cert.n_evaluated == 400 * 399 // 2
+
+
+def test_exact_2d_rejects_other_dimensions():
+    with pytest.raises(ValueError):
+        exact_certificate_2d(np.zeros((5, 3)), np.zeros(5), 1.0)
+    with pytest.raises(ValueError):
+        exact_certificate_2d(np.zeros((5, 2)), np.zeros(5), 0.0)
+
+
+# ------------------------------------------------------------------------------ search
+def test_search_beats_given_random_directions():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((150, 6))
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.005
+    R = rng.standard_normal((500, 6))
+    cert = search_certificate(X, q[:, 0], alpha, n_candidates=300, extra_directions=R,
+                              random_state=0)
+    e, _, _ = eta(X, q[:, 0], alpha, R)
+    assert not cert.exact
+    assert cert.eta >= e.max()
+    # it is a genuine value at the returned atom
+    c = np.maximum(X @ cert.direction - cert.bias, 0.0) @ q
+    assert np.linalg.norm(c) / alpha == pytest.approx(cert.eta, rel=1e-9)
+    assert cert.bias == pytest.approx(cert.direction @ X[cert.index], abs=1e-12)
+    # top-k: distinct, above threshold, sorted, consistent
+    assert np.all(cert.etas > 1.0) and len(cert.etas) <= 10
+    assert cert.etas[0] == pytest.approx(cert.eta)
+    np.testing.assert_allclose(eta(X, q[:, 0], alpha, cert.directions)[0], cert.etas, rtol=1e-9)
+
+
+def test_search_ascent_improves_and_multi_output():
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((120, 5))
+    q, _, _, _ = residual(X, rng, T=2)
+    alpha = 0.01
+    no_ascent = search_certificate(X, q, alpha, n_candidates=200, n_ascent=0, random_state=0)
+    asc = search_certificate(X, q, alpha, n_candidates=200, n_ascent=10, random_state=0)
+    assert asc.eta >= no_ascent.eta
+    c = np.maximum(X @ asc.direction - asc.bias, 0.0) @ q
+    assert np.linalg.norm(c) / alpha == pytest.approx(asc.eta, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_search_matches_exact_in_2d(seed):
+    rng = np.random.RandomState(20 + seed)
+    X = rng.standard_normal((60, 2))
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.01
+    exact = exact_certificate_2d(X, q[:, 0], alpha)
+    found = search_certificate(X, q[:, 0], alpha, n_candidates=200, random_state=seed)
+    assert found.eta <= exact.eta * (1 + 1e-12)
+    assert found.eta == pytest.approx(exact.eta, rel=1e-6)
+
+
+def test_search_d1_is_exact():
+    rng = np.random.RandomState(2)
+    X = rng.standard_normal((30, 1))
+    q, _, _, _ = residual(X, rng)
+    cert = search_certificate(X, q[:, 0], 0.01)
+    assert cert.exact
+    assert cert.eta == pytest.approx(brute_eta(X, q, 0.01, np.ones((1, 1)))[0])
+
+
+# ------------------------------------------------------------------------------ gap
+def _solve_lasso(G, b, alpha):
+    cp = pytest.importorskip("cvxpy")
+    v = cp.Variable(G.shape[1])
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(b - G @ v) + alpha * cp.norm1(v)))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    return v.value
+
+
+def test_gap_formula_zero_at_certified_optimum_and_nonnegative():
+    # Collinear data in the plane: the exact univariate dictionary (direction along the
+    # line, biases at the data) solves (P), and the certificate over all directions
+    # proves it.
+    rng = np.random.RandomState(0)
+    N = 30
+    t = np.sort(rng.uniform(-2, 2, N))
+    X = np.column_stack([t, 0.5 * t])
+    u = np.ones(N) / N
+    P = AffineProjector(X, u)
+    y = np.sin(2 * t) + 0.3 * rng.standard_normal(N)
+    b = P.project(P.sqrt_u * y)
+    w = np.array([1.0, 0.5]) / np.sqrt(1.25)
+    Phi = np.maximum((X @ w)[:, None] - (X @ w)[None, 1:-1], 0.0)
+    G = P.project(P.sqrt_u[:, None] * Phi)
+    alpha = 0.01
+    v = _solve_lasso(G, b, alpha)
+    rho = b - G @ v
+    primal = 0.5 * rho @ rho + alpha * np.abs(v).sum()
+    q = P.sqrt_u * rho
+    cert = exact_certificate_2d(X, q, alpha)
+    dense, _, _ = eta(X, q, alpha, angles_to_dirs(np.linspace(0, np.pi, 2001)))
+    assert cert.eta >= dense.max() * (1 - 1e-12)
+    assert cert.eta <= 1 + 1e-6
+    gap = duality_gap_for_P(b, rho, primal, cert.eta)
+    assert -1e-12 <= gap <= 1e-8 * (0.5 * b @ b)
+    # away from the optimum (a worse solution, 2D data), the gap is positive
+    X2 = rng.standard_normal((N, 2))
+    P2 = AffineProjector(X2, u)
+    b2 = P2.project(P2.sqrt_u * np.sin(2 * X2[:, 0]))
+    for scale in [0.0, 0.5]:
+        Phi2 = np.maximum(X2 @ np.eye(2) - 0.1, 0.0)
+        G2 = P2.project(P2.sqrt_u[:, None] * Phi2)
+        v2 = scale * np.linalg.lstsq(G2, b2, rcond=None)[0]
+        rho2 = b2 - G2 @ v2
+        primal2 = 0.5 * rho2 @ rho2 + alpha * np.abs(v2).sum()
+        c2 = exact_certificate_2d(X2, P2.sqrt_u * rho2, alpha)
+        assert c2.eta > 1
+        assert duality_gap_for_P(b2, rho2, primal2, c2.eta) > 0
+    with pytest.raises(ValueError):
+        duality_gap_for_P(b, rho, primal, -1.0)
+
+
+def test_gap_matches_lasso_dual_objective():
+    from radonsolve.lasso import dual_objective
+    rng = np.random.RandomState(3)
+    b = rng.standard_normal(20)
+    rho = 0.6 * b + 0.1 * rng.standard_normal(20)
+    for eta_sup in [0.3, 1.0, 2.5]:
+        gap = duality_gap_for_P(b, rho, 10.0, eta_sup)
+        assert gap == pytest.approx(10.0 - dual_objective(b, rho, 0.7 * eta_sup, 0.7))
+
+
+def test_certificate_holds():
+    c = Certificate(0.999, np.array([1.0, 0.0]), 0.0, True, np.zeros((0, 2)), np.zeros(0), 1)
+    assert c.holds()
+    c.exact = False
+    assert not c.holds()
