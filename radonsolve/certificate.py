@@ -430,11 +430,11 @@ def _sweep_2d(X, q, theta0, ev_ang, ev_a, ev_b, group_tol, use_bins, thr2,
     start = np.full(N, theta0)
     best[0] = -1.0
     for k in range(N):
-        a = 0.0
+        v0 = 0.0
         for t in range(T):
             v = G[k, 0, t] * c0 + G[k, 1, t] * s0
-            a += v * v
-        _record(a, theta0, k, best, use_bins, thr2, theta0, bin_val, bin_ang, bin_k)
+            v0 += v * v
+        _record(v0, theta0, k, best, use_bins, thr2, theta0, bin_val, bin_ang, bin_k)
 
     E = ev_ang.shape[0]
     theta_end = theta0 + np.pi
@@ -955,7 +955,7 @@ def _candidates(X, q, n_candidates, rng):
 
 def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascent_iter=50,
                        n_perturb=4, top_k=10, threshold=1.0, min_angle=1e-3,
-                       random_state=None, extra_directions=None):
+                       random_state=None, extra_directions=None, ascend_extra=False):
     """Searched supremum of eta over directions (any d >= 1; exact only for d = 1).
 
     1. Evaluate eta exactly on ``n_candidates`` candidate directions: uniform on the sphere
@@ -992,6 +992,9 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
     random_state : int, RandomState instance or None
     extra_directions : ndarray of shape (k, n_features), optional
         Directions always evaluated and eligible for ascent.
+    ascend_extra : bool, default=False
+        Also run the ascent from every extra direction, in addition to the ``n_ascent``
+        best candidates ("sliding" the current neurons, DESIGN §6).
 
     Returns
     -------
@@ -1009,12 +1012,15 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
         return Certificate(e, W[0], float(bias[0]), d == 1, W[:int(keep)],
                            np.array([e])[:int(keep)], 1, bias[:int(keep)], int(idx[0]))
     W = _candidates(X, q, int(n_candidates), rng)
+    n_cand = len(W)
     if extra_directions is not None:
         W = np.vstack([W, _unit_rows(extra_directions, d)])
     v2, idx, bias, _ = _eta_raw(X, q, W)
     n_eval = len(W)
 
     start = _distinct(W, v2, min_angle, int(n_ascent))
+    if ascend_extra and len(W) > n_cand:
+        start = np.union1d(start, np.arange(n_cand, len(W)))
     W0 = np.ascontiguousarray(W[start])
     Rp = rng.standard_normal((max(1, 8 * int(n_perturb)), d)) if n_perturb > 0 \
         else np.zeros((0, d))

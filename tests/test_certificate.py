@@ -270,6 +270,20 @@ def test_search_ascent_improves_and_multi_output():
     assert np.linalg.norm(c) / alpha == pytest.approx(asc.eta, rel=1e-9)
 
 
+def test_search_ascends_extra_directions():
+    rng = np.random.RandomState(4)
+    X = rng.standard_normal((100, 4))
+    q, _, _, _ = residual(X, rng)
+    alpha = 0.01
+    E = rng.standard_normal((6, 4))
+    base = search_certificate(X, q[:, 0], alpha, n_candidates=50, n_ascent=0,
+                              extra_directions=E, random_state=0)
+    slid = search_certificate(X, q[:, 0], alpha, n_candidates=50, n_ascent=0,
+                              extra_directions=E, ascend_extra=True, random_state=0)
+    assert slid.eta >= base.eta
+    assert slid.n_evaluated > base.n_evaluated
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_search_matches_exact_in_2d(seed):
     rng = np.random.RandomState(20 + seed)

@@ -1,0 +1,75 @@
+"""Data sets for the demo, the tests and the benchmarks, generated or bundled (no network).
+
+Every generator is reproducible from ``random_state`` and returns ``(X, y)`` with X of shape
+(n_samples, n_features).
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["make_piecewise_linear_1d", "make_relu_ridges_2d", "load_diabetes_standardized"]
+
+
+def make_piecewise_linear_1d(n_samples=200, *, noise=0.05, random_state=None):
+    """Noisy samples of a piecewise-linear function with four knots on [-1, 1].
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 1)
+    y : ndarray of shape (n_samples,)
+    """
+    rng = check_random_state(random_state)
+    x = np.sort(rng.uniform(-1.0, 1.0, n_samples))
+    y = piecewise_linear_truth(x) + noise * rng.standard_normal(n_samples)
+    return x[:, None], y
+
+
+def piecewise_linear_truth(x):
+    """The function sampled by :func:`make_piecewise_linear_1d` (knots at -0.5, 0, 0.3, 0.7)."""
+    x = np.asarray(x, dtype=float)
+    return (0.2 * x + 1.5 * np.maximum(x + 0.5, 0) - 2.5 * np.maximum(x, 0)
+            + 1.8 * np.maximum(x - 0.3, 0) - 1.2 * np.maximum(x - 0.7, 0))
+
+
+def make_relu_ridges_2d(n_samples=300, *, noise=0.05, random_state=None):
+    """Noisy samples of a sum of three ReLU ridges plus an affine function on [-1, 1]^2.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,)
+    """
+    rng = check_random_state(random_state)
+    X = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    y = relu_ridges_truth(X) + noise * rng.standard_normal(n_samples)
+    return X, y
+
+
+_RIDGES = (
+    (np.array([np.cos(0.3), np.sin(0.3)]), 0.2, 1.0),
+    (np.array([np.cos(1.9), np.sin(1.9)]), -0.1, -1.5),
+    (np.array([np.cos(2.6), np.sin(2.6)]), 0.4, 2.0),
+)
+
+
+def relu_ridges_truth(X):
+    """The function sampled by :func:`make_relu_ridges_2d`."""
+    X = np.asarray(X, dtype=float)
+    out = 0.3 * X[:, 0] - 0.2 * X[:, 1] + 0.1
+    for w, b, v in _RIDGES:
+        out = out + v * np.maximum(X @ w - b, 0.0)
+    return out
+
+
+def load_diabetes_standardized():
+    """scikit-learn's bundled diabetes data (442 x 10), features and target standardized.
+
+    Standardization is done here once, on the whole data set, so that alphas are comparable
+    across runs; in a pipeline use ``StandardScaler`` instead.
+    """
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (y - y.mean()) / y.std()
+    return X, y
