@@ -14,10 +14,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_alpha, normalized_weights
 from .dictionary import AffineProjector, ReLUDictionary
-from .directions import make_directions
+from .directions import canonical_directions, make_directions
 from .lasso import ProjectedLasso, alpha_max_from_dictionary
 from .network import ReLUNetwork
+from .refine import exchange
 from .solvers import CvxpySolver, WorkingSetCD
+from .support import reduce_support
 
 __all__ = ["RadonReLURegressor", "alpha_max"]
 
@@ -159,11 +161,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     0.5
     """
 
-    def __init__(self, alpha=1.0, *, directions="auto", solver="auto", tol=1e-6, max_iter=100,
+    def __init__(self, alpha=1.0, *, directions="auto", solver="auto", refine="auto",
+                 max_rounds=30, certificate_budget=2000, tol=1e-6, max_iter=100,
                  random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
         self.directions = directions
         self.solver = solver
+        self.refine = refine
+        self.max_rounds = max_rounds
+        self.certificate_budget = certificate_budget
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
@@ -176,7 +182,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         solver = _check_solver(self.solver)
         tol = check_alpha(self.tol, "tol")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
-        return alpha, solver, tol, max_iter
+        if self.refine not in ("auto", True, False):
+            raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
+        if isinstance(self.max_rounds, bool) or \
+                not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
+            raise ValueError(f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
+        _check_positive_int(self.certificate_budget, "certificate_budget")
+        return alpha, solver, tol, max_iter, self.refine
 
     def _make_solver(self, solver, tol, max_iter):
         if solver == "cvxpy":
@@ -198,7 +210,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self
         """
         t0 = time.perf_counter()
-        alpha, solver, tol, max_iter = self._validate_params_radon()
+        alpha, solver, tol, max_iter, refine = self._validate_params_radon()
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         u_all = normalized_weights(sample_weight, X)
         self._y_ndim = y.ndim
@@ -208,29 +220,42 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
         W = make_directions(self.directions, d, self.random_state)
         warm = None
-        if self.warm_start and hasattr(self, "network_") and \
-                self.network_.n_features == d and d > 1:
-            prev = self.network_
-            if prev.n_neurons:
-                W = np.vstack([W, prev.weights])
-                from .directions import canonical_directions
-                W = canonical_directions(W)
-        dic = ReLUDictionary(X_fit, W)
-        projector = AffineProjector(X_fit, u)
-        problem = ProjectedLasso(dic, Y, u, alpha, projector=projector)
-        if self.warm_start and hasattr(self, "network_") and self.network_.n_features == d \
-                and getattr(self, "_n_outputs", None) == Y.shape[1]:
-            warm = _warm_start_atoms(dic, self.network_)
-        self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=projector)
-
-        result = self._make_solver(solver, tol, max_iter).solve(problem, warm_start=warm)
+        prev = getattr(self, "network_", None) if self.warm_start else None
+        if prev is not None and (prev.n_features != d or
+                                 getattr(self, "_n_outputs", None) != Y.shape[1]):
+            prev = None
+        if prev is not None and prev.n_neurons and d > 1:
+            # Keep the previous neurons' directions (refined ones included) so they can be
+            # warm-started; they are appended, keeping the spread directions' atom indices.
+            W = canonical_directions(np.vstack([W, prev.weights, self.directions_]))
+        if prev is not None:
+            warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
+        do_refine = d > 1 and (refine is True or refine == "auto")
+        inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
+        problem, result, cert, gap_P, history, converged = exchange(
+            X_fit, Y, u, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
+            tol=tol, budget=self.certificate_budget, warm_start=warm,
+            random_state=self.random_state, verbose=self.verbose, warn=do_refine)
+        dic = problem.dictionary
+        self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=problem.projector)
+        idx, coef = result.idx, result.coef
+        if len(idx) > 1:
+            keep, coef = reduce_support(problem.projected_columns(idx), coef, b=problem.b,
+                                        alpha=alpha)
+            idx = idx[keep]
         self._n_outputs = Y.shape[1]
-        self.network_ = _network_from_solution(problem, result.idx, result.coef,
+        self.network_ = _network_from_solution(problem, idx, coef,
                                                single_output=(y.ndim == 1))
         self.directions_ = dic.directions
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
         self.n_neurons_ = self.network_.n_neurons
+        self.certificate_ = float(history[-1].eta)
+        self.global_gap_ = float(gap_P)
+        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
+                                               gap_P <= tol * problem.affine_objective))
+        self.n_rounds_ = len(history) - 1
+        self.refinement_history_ = history
         self.objective_ = objective(self.network_, X, y, alpha, u_all)
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:

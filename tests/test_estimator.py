@@ -53,7 +53,7 @@ def test_cd_and_cvxpy_reach_same_objective(d):
         X, y = make_relu_ridges_2d(100, random_state=1)
     amax = alpha_max(X, y, directions=12, random_state=0)
     for frac in (1e-1, 1e-2):
-        kw = dict(alpha=frac * amax, directions=12, random_state=0)
+        kw = dict(alpha=frac * amax, directions=12, random_state=0, refine=False)
         fast = RadonReLURegressor(solver="cd", tol=1e-9, **kw).fit(X, y)
         ref = RadonReLURegressor(solver="cvxpy", **kw).fit(X, y)
         assert fast.objective_ == pytest.approx(ref.objective_, rel=1e-6)
@@ -65,7 +65,7 @@ def test_cd_and_cvxpy_reach_same_objective(d):
 def test_gap_is_honest_at_loose_tolerance():
     X, y = make_relu_ridges_2d(150, random_state=3)
     amax = alpha_max(X, y, directions=16, random_state=0)
-    kw = dict(alpha=1e-3 * amax, directions=16, random_state=0)
+    kw = dict(alpha=1e-3 * amax, directions=16, random_state=0, refine=False)
     loose = RadonReLURegressor(tol=1e-2, **kw).fit(X, y)
     ref = RadonReLURegressor(solver="cvxpy", **kw).fit(X, y)
     assert loose.objective_ >= ref.objective_ - 1e-8 * ref.objective_
@@ -81,13 +81,13 @@ def test_alpha_max_boundary(d):
     s = rng.uniform(0.5, 2, 60)
     amax = alpha_max(X, y, directions=10, random_state=0, sample_weight=s)
     above = RadonReLURegressor(alpha=amax * (1 + 1e-3), directions=10, random_state=0,
-                               tol=1e-10).fit(X, y, sample_weight=s)
+                               tol=1e-10, refine=False).fit(X, y, sample_weight=s)
     assert above.n_neurons_ == 0
     affine = np.column_stack([np.ones(60), X])
     coef = np.linalg.lstsq(affine * np.sqrt(s)[:, None], y * np.sqrt(s), rcond=None)[0]
     np.testing.assert_allclose(above.predict(X), affine @ coef, atol=1e-8)
     below = RadonReLURegressor(alpha=amax * (1 - 1e-3), directions=10, random_state=0,
-                               tol=1e-10).fit(X, y, sample_weight=s)
+                               tol=1e-10, refine=False).fit(X, y, sample_weight=s)
     assert below.n_neurons_ >= 1
     assert below.alpha_max_ == pytest.approx(amax, rel=1e-12)
 
@@ -104,7 +104,7 @@ def test_objective_is_value_of_P():
 def test_integer_weights_equal_repeated_samples():
     X, y = make_relu_ridges_2d(40, random_state=2)
     w = np.arange(40) % 3 + 1
-    kw = dict(alpha=1e-3, directions=8, random_state=0, tol=1e-10)
+    kw = dict(alpha=1e-3, directions=8, random_state=0, tol=1e-10, refine=False)
     a = RadonReLURegressor(**kw).fit(X, y, sample_weight=w)
     b = RadonReLURegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
     assert a.objective_ == pytest.approx(b.objective_, rel=1e-7)
@@ -113,7 +113,7 @@ def test_integer_weights_equal_repeated_samples():
 def test_multi_output_matches_cvxpy_and_shares_neurons():
     X, y1 = make_relu_ridges_2d(80, random_state=4)
     Y = np.column_stack([y1, 2 * y1 + 0.01 * np.sin(5 * X[:, 0])])
-    kw = dict(alpha=1e-2, directions=8, random_state=0)
+    kw = dict(alpha=1e-2, directions=8, random_state=0, refine=False)
     fast = RadonReLURegressor(tol=1e-9, **kw).fit(X, Y)
     ref = RadonReLURegressor(solver="cvxpy", **kw).fit(X, Y)
     assert fast.predict(X).shape == (80, 2)
@@ -123,10 +123,11 @@ def test_multi_output_matches_cvxpy_and_shares_neurons():
 
 def test_directions_parameter_forms():
     X, y = make_relu_ridges_2d(60, random_state=0)
-    m = RadonReLURegressor(alpha=1e-3, directions=[[2.0, 0.0], [0.0, -3.0], [1, 1]]).fit(X, y)
+    m = RadonReLURegressor(alpha=1e-3, directions=[[2.0, 0.0], [0.0, -3.0], [1, 1]],
+                           refine=False).fit(X, y)
     np.testing.assert_allclose(np.linalg.norm(m.directions_, axis=1), 1.0)
     assert m.directions_.shape == (3, 2)
-    m = RadonReLURegressor(alpha=1e-3, directions=5, random_state=0).fit(X, y)
+    m = RadonReLURegressor(alpha=1e-3, directions=5, random_state=0, refine=False).fit(X, y)
     assert m.directions_.shape[0] >= 5
     # d = 1 ignores directions: the single exact direction.
     m = RadonReLURegressor(alpha=1e-3, directions=7).fit(X[:, :1], y)
@@ -135,11 +136,13 @@ def test_directions_parameter_forms():
 
 def test_warm_start_reaches_same_objective():
     X, y = make_relu_ridges_2d(100, random_state=6)
-    m = RadonReLURegressor(alpha=1e-2, directions=10, random_state=0, warm_start=True, tol=1e-9)
+    m = RadonReLURegressor(alpha=1e-2, directions=10, random_state=0, warm_start=True, tol=1e-9,
+                           refine=False)
     m.fit(X, y)
     obj1 = m.objective_
     m.set_params(alpha=5e-3).fit(X, y)
-    cold = RadonReLURegressor(alpha=5e-3, directions=10, random_state=0, tol=1e-9).fit(X, y)
+    cold = RadonReLURegressor(alpha=5e-3, directions=10, random_state=0, tol=1e-9,
+                              refine=False).fit(X, y)
     assert m.objective_ == pytest.approx(cold.objective_, rel=1e-6)
     assert m.objective_ < obj1
 
