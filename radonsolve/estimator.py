@@ -117,8 +117,17 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         "cd": working-set coordinate descent on the structured dictionary, stopping on the
         duality gap. "cvxpy": the explicit problem solved by Clarabel through cvxpy (the
         reference; dense, small problems only). "auto": the fastest applicable solver.
+    refine : {"auto", True, False}, default="auto"
+        Exchange rounds (DESIGN §6) that add the directions violating the dual certificate
+        until the duality gap of (P) itself is below the tolerance. "auto": on for two or
+        more features (for one feature the dictionary is already exact).
+    max_rounds : int, default=30
+        Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
+    certificate_budget : int, default=2000
+        Candidate directions evaluated by the searched certificate (three or more features).
     tol : float, default=1e-6
-        Stop when the duality gap is below ``tol`` times the objective of the affine fit.
+        Stop when the duality gap (of the lasso on the dictionary and, with refinement, of
+        (P) itself) is below ``tol`` times the objective of the affine fit.
     max_iter : int, default=100
         Maximum number of working-set iterations of the "cd" solver.
     random_state : int, RandomState instance or None, default=None
@@ -137,7 +146,20 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         Duality gap of the lasso on the dictionary at the solution (absolute, in the units of
         ``objective_``).
     n_iter_ : int
-        Iterations of the solver.
+        Iterations of the solver (last round).
+    certificate_ : float
+        Largest dual-certificate value eta found over all directions (DESIGN §5): exact for
+        one and two features, searched for more. The fit is optimal for (P) iff it is <= 1.
+    certified_ : bool
+        True only when the certificate was computed exactly and the duality gap of (P)
+        (``global_gap_``) is within the tolerance.
+    global_gap_ : float
+        Duality gap of (P) itself from the certificate; a proven bound only when the
+        certificate is exact (``certified_`` explains which).
+    n_rounds_ : int
+        Exchange rounds run.
+    refinement_history_ : list of RefinementRound
+        Per round: directions, atoms, objective, certificate, gap of (P), time.
     n_neurons_ : int
         Number of neurons of ``network_``.
     directions_ : ndarray of shape (n_directions, n_features)
