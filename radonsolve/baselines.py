@@ -18,6 +18,7 @@ torch is an optional dependency and is imported inside the functions.
 """
 
 import math
+import numbers
 import os
 import time
 import warnings
@@ -36,6 +37,7 @@ __all__ = [
 
 _LOSSES = ("squared", "logistic")
 _OPTIMIZERS = ("adam", "sgd", "lbfgs")
+_SCHEDULES = ("constant", "cosine")
 HISTORY_FIELDS = ("time", "epoch", "loss", "objective")
 
 
@@ -76,6 +78,16 @@ def _check_data(X, y, sample_weight, loss):
             raise ValueError("sample_weight must have a positive sum.")
         u = w / s
     return X, y, u
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_pos(value):
+    """A positive (possibly infinite) real number, not a bool."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and not math.isnan(value) and value > 0)
 
 
 def _check_alpha(alpha):
@@ -179,10 +191,16 @@ class WeightDecayResult:
     def time_to(self, objective_threshold):
         """First training time at which the recorded (P) objective was <= the threshold.
 
-        Returns ``inf`` if the history never reached it. Resolution is ``eval_every`` epochs.
+        Returns ``inf`` if the history never reached it. Resolution is the evaluation
+        interval (``eval_every`` epochs or ``eval_every_seconds``).
         """
         hit = np.flatnonzero(self.history[:, 3] <= objective_threshold)
         return float(self.history[hit[0], 0]) if hit.size else math.inf
+
+    def time_to_final(self, rtol=1e-4):
+        """First training time at which the running best of the recorded (P) objective was
+        within ``rtol`` (relative) of ``best_objective``, the run's final running best."""
+        return self.time_to(self.best_objective + rtol * abs(self.best_objective))
 
     def __repr__(self):
         return (f"WeightDecayResult(objective={self.objective:.6g}, "
@@ -289,7 +307,8 @@ def _make_optimizer(optimizer, params, lr):
 
 def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimizer="adam",
                        batch_size=None, sample_weight=None, loss="squared", random_state=None,
-                       init=None, eval_every=None, time_budget=None, n_threads=1, verbose=0):
+                       init=None, eval_every=None, eval_every_seconds=None, time_budget=None,
+                       lr_schedule="constant", n_threads=1, verbose=0):
     """Train a shallow ReLU network with weight decay and track (P)'s objective over time.
 
     Minimizes ``data fit + (alpha / 2) * (||V||^2 + ||W||^2)`` (input weights W and output
@@ -330,8 +349,15 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
         (weighted) least-squares affine fit.
     eval_every : int or None, default=None
         Epochs between evaluations of (P)'s objective; None gives about 100 evaluations.
+    eval_every_seconds : float or None, default=None
+        Also evaluate as soon as this many training seconds have passed since the previous
+        evaluation (useful with ``time_budget``, when the number of epochs is not known).
     time_budget : float or None, default=None
         Stop after this many training seconds (evaluation time not counted).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        "cosine" multiplies the learning rate by ``0.5 * (1 + cos(pi * progress))`` after
+        every epoch, with ``progress`` the larger of ``epoch / n_epochs`` and (with a time
+        budget) ``training seconds / time_budget``.
     n_threads : int or None, default=1
         torch intra-op threads during the run (restored afterwards). One thread is the fastest
         for the small dense problems this baseline is meant for; None keeps torch's setting.
@@ -349,31 +375,40 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
     alpha = _check_alpha(alpha)
     X, y, u = _check_data(X, y, sample_weight, loss)
     N, d = X.shape
-    if int(width) != width or width < 0:
+    if not _is_int(width) or width < 0:
         raise ValueError(f"width must be a nonnegative integer; got {width!r}.")
-    if int(n_epochs) != n_epochs or n_epochs < 0:
+    if not _is_int(n_epochs) or n_epochs < 0:
         raise ValueError(f"n_epochs must be a nonnegative integer; got {n_epochs!r}.")
     n_epochs = int(n_epochs)
     try:
-        lr_ok = math.isfinite(float(lr)) and float(lr) > 0
+        lr_ok = not isinstance(lr, bool) and math.isfinite(float(lr)) and float(lr) > 0
     except (TypeError, ValueError):
         lr_ok = False
     if not lr_ok:
         raise ValueError(f"lr must be a positive number; got {lr!r}.")
     lr = float(lr)
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+    if batch_size is not None and (not _is_int(batch_size) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
     full_batch = batch_size is None or batch_size >= N
     if not callable(optimizer) and optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS} or a callable; got {optimizer!r}.")
+        raise ValueError(f"optimizer must be one of {_OPTIMIZERS} or a callable; "
+                         f"got {optimizer!r}.")
     if optimizer == "lbfgs" and not full_batch:
         raise ValueError("optimizer='lbfgs' needs full batch (batch_size=None).")
     if eval_every is None:
         eval_every = max(1, n_epochs // 100)
-    elif int(eval_every) != eval_every or eval_every < 1:
+    elif not _is_int(eval_every) or eval_every < 1:
         raise ValueError(f"eval_every must be a positive integer; got {eval_every!r}.")
-    if time_budget is not None and not time_budget > 0:
+    eval_every = int(eval_every)
+    if eval_every_seconds is not None and not _is_pos(eval_every_seconds):
+        raise ValueError("eval_every_seconds must be positive or None; "
+                         f"got {eval_every_seconds!r}.")
+    if time_budget is not None and not _is_pos(time_budget):
         raise ValueError(f"time_budget must be positive or None; got {time_budget!r}.")
+    if not isinstance(lr_schedule, str) or lr_schedule not in _SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {_SCHEDULES}; got {lr_schedule!r}.")
+    if n_threads is not None and (not _is_int(n_threads) or n_threads < 1):
+        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
 
     rng = np.random.default_rng(random_state)
     old_threads = torch.get_num_threads()
@@ -398,19 +433,24 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
                 fit = fit / ub.sum()
             return fit + alpha * module.weight_decay_penalty()
 
+        base_lrs = [group["lr"] for group in opt.param_groups]
         history = []
         best = [math.inf, None]
+        last_eval = [0.0]
 
         def evaluate(elapsed, epoch):
             with torch.no_grad():
                 f = module(Xt).numpy()
                 pen = float(module.weight_decay_penalty())
-            train = _data_fit(f, y, u, loss) + alpha * pen
-            net = network_from_torch(module)
-            obj = _data_fit(net.predict(X), y, u, loss) + alpha * net.rtv2
+            # A diverging run overflows here; it is detected and reported by the caller.
+            with np.errstate(over="ignore", invalid="ignore"):
+                train = _data_fit(f, y, u, loss) + alpha * pen
+                net = network_from_torch(module)
+                obj = _data_fit(net.predict(X), y, u, loss) + alpha * net.rtv2
             if not math.isfinite(obj):
                 obj = math.inf
             history.append((elapsed, epoch, train, obj))
+            last_eval[0] = elapsed
             if obj < best[0] or best[1] is None:
                 best[0], best[1] = obj, net
             if verbose:
@@ -444,9 +484,19 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
                     opt.zero_grad()
                     training_loss(Xt[idx], yt[idx], ut[idx]).backward()
                     opt.step()
+            if lr_schedule == "cosine":
+                progress = epoch / n_epochs
+                if time_budget is not None:
+                    progress = max(progress, (elapsed + time.perf_counter() - t0) / time_budget)
+                scale = 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+                for group, lr0 in zip(opt.param_groups, base_lrs):
+                    group["lr"] = lr0 * scale
             elapsed += time.perf_counter() - t0
             out_of_time = time_budget is not None and elapsed >= time_budget
-            if epoch % eval_every == 0 or epoch == n_epochs or out_of_time:
+            due = (epoch % eval_every == 0 or epoch == n_epochs or out_of_time
+                   or (eval_every_seconds is not None
+                       and elapsed - last_eval[0] >= eval_every_seconds))
+            if due:
                 net, train = evaluate(elapsed, epoch)
                 if not math.isfinite(train):
                     warnings.warn(f"weight-decay training diverged at epoch {epoch} "
@@ -462,7 +512,7 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
     hist = np.array(history, dtype=float).reshape(-1, 4)
     run_params = dict(width=module.width, lr=lr, n_epochs=n_epochs, optimizer=optimizer,
                       batch_size=batch_size, loss=loss, random_state=random_state,
-                      alpha=alpha)
+                      alpha=alpha, lr_schedule=lr_schedule, time_budget=time_budget)
     return WeightDecayResult(
         network=net,
         objective=float(hist[-1, 3]),
