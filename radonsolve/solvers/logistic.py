@@ -1,0 +1,920 @@
+"""Working-set proximal Newton solver for classification on the structured ReLU dictionary.
+
+Problem (DESIGN §1 with a logistic or multinomial data fit). With normalized sample weights u
+(sum to one), logits ``F = Phi V + A B`` (Phi the ReLU dictionary, ``A = [1, X]`` the
+unpenalized skip connection), and the per-sample loss ``L_n(F_n) = logsumexp(F2_n) - F2_n[y_n]``
+(``F2_n = (0, f_n)`` for two classes with a single logit f, ``F2_n = F_n`` for K > 2 classes),
+
+    minimize_{V, B}  sum_n u_n L_n(F_n) + alpha * sum_j ||V_j||_2          (C)
+
+(``|V_j|`` with one logit).
+
+Solver
+------
+A working set of atoms holds dense columns; the restricted problem on ``Z = [A_basis, Phi_ws]``
+(A_basis an orthonormal basis of span{1, X}) is solved by proximal Newton: at each step the
+exact Hessian of the loss gives a quadratic model, the unpenalized affine block is eliminated
+exactly (Schur complement; for K classes on the zero-sum subspace, since a common shift of the
+logits changes nothing), the remaining (group) lasso on a small Gram matrix is solved exactly
+by an active-set method (feature-sign search for one logit, its group analogue with Newton
+steps on the active blocks for K logits), and an Armijo backtracking line search on (C) makes
+the step. Coordinate descent was measured first for the subproblem and crawled: neighbouring
+ReLU atoms are nearly collinear. One structured pass ``Phi^T theta`` over all atoms then prices
+them (the gradient of the loss with respect to the logits is ``-theta``); the most violating
+local maxima along each direction's biases enter (as many as there are nonzero atoms, at
+least 10, so the working set roughly doubles), and the loop stops on the duality gap below.
+
+Duality gap (computed, never assumed)
+-------------------------------------
+Fenchel duality for (C) gives, for any dual point theta (N x T2, one column per class)
+
+    D(theta) = sum_n u_n H(pi_n),   pi_n = Y1_n - theta_n / u_n,                      (dual)
+
+with H the Shannon entropy (``-L_n^*`` is the negative entropy on the simplex; for two classes
+the binary entropy of ``(1 - p, p)``), valid whenever pi_n lies on the probability simplex,
+``A^T theta = 0`` (the unpenalized skip connection) and ``||Phi_j^T theta|| <= alpha`` for
+every atom j. The dual point is built from the current probabilities ``pi = softmax(F2)``:
+
+1. ``theta = u (Y1 - pi)`` (minus the gradient of the weighted loss in the logits);
+2. affine feasibility by a projection in the Hessian metric: ``pi'_n = pi_n + H_n z_n`` with
+   ``H_n = diag(pi_n) - pi_n pi_n^T`` and ``z_n = Lambda^T a_n`` where Lambda solves the affine
+   Newton system ``(A^T W A) Lambda = A^T theta``; then ``A^T u (Y1 - pi') = 0`` exactly (up to
+   rounding, which is checked), rows still sum to one, and
+   ``pi'_nt = pi_nt (1 + z_nt - pi_n . z_n)`` stays nonnegative when the correction is small
+   (checked; near the optimum it is of the size of the affine gradient, i.e. tiny);
+3. rescaling as in celer/skglm: ``s = min(1, alpha / max_j ||Phi_j^T theta'||)`` and
+   ``pi'' = (1 - s) Y1 + s pi'`` (a convex combination, so it stays on the simplex; for two
+   classes this is the usual ``0 <= p <= 1`` condition).
+
+The gap is ``P - max(D(theta''), 0)``: ``theta = 0`` (``pi = Y1``) is always dual feasible
+with value 0, which keeps the bound valid (and convergent) when the projection is
+impossible, e.g. when the classes are linearly separable and (C) has no minimizer (the
+unpenalized skip connection then diverges and P tends to 0).
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy.special import entr
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
+
+from .result import SolverResult
+
+__all__ = ["LogisticProblem", "WorkingSetNewton", "CvxpyLogistic", "LogisticResult"]
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class LogisticResult(SolverResult):
+    """:class:`SolverResult` plus the skip connection (``skip_coef``, ``skip_intercept``)."""
+
+    skip_coef: np.ndarray = None
+    skip_intercept: object = None
+
+
+# ----------------------------------------------------------------------------- problem
+class LogisticProblem:
+    """Problem (C) on a dictionary.
+
+    Parameters
+    ----------
+    dictionary : ReLUDictionary
+        Built on the training X (rows with positive weight).
+    y : ndarray of int, shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    u : ndarray of shape (n_samples,)
+        Positive normalized sample weights.
+    alpha : float
+        Positive regularization strength.
+    n_classes : int
+        2 gives the logistic loss with one logit; more gives the multinomial loss with one
+        logit per class.
+    """
+
+    def __init__(self, dictionary, y, u, alpha, n_classes):
+        self.dictionary = dictionary
+        self.X = dictionary.X
+        self.y = np.asarray(y, dtype=np.int64)
+        self.u = np.asarray(u, dtype=float)
+        self.alpha = float(alpha)
+        self.n_classes = int(n_classes)
+        self.binary = self.n_classes == 2
+        self.T = 1 if self.binary else self.n_classes
+        N = self.X.shape[0]
+        self.N = N
+        self.Y1 = np.zeros((N, self.n_classes))
+        self.Y1[np.arange(N), self.y] = 1.0
+        self.is_y = self.Y1.astype(bool)
+        # Orthonormal basis of span{1, X}: conditioning of the unpenalized block, and rank
+        # deficiency (collinear features, fewer samples than features) handled once.
+        A = np.column_stack([np.ones(N), self.X])
+        U, s, Vt = np.linalg.svd(A, full_matrices=False)
+        rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size else 0
+        self.A = np.ascontiguousarray(U[:, :rank])
+        self._to_affine = Vt[:rank].T / s[:rank]           # [c0; c] = _to_affine @ B
+        self.r = rank
+        # Scale of the tolerances: the objective of the best constant model, i.e. the
+        # (weighted) entropy of the class proportions. Positive with two classes present.
+        prop = np.bincount(self.y, weights=self.u, minlength=self.n_classes)
+        self.null_objective = float(entr(prop).sum())
+
+    # ---------------------------------------------------------------- loss pieces
+    def logits2(self, F):
+        """Logits of every class: (N, n_classes); for two classes (0, f)."""
+        if self.binary:
+            return np.column_stack([np.zeros(len(F)), F[:, 0]])
+        return F
+
+    def probs(self, F):
+        F2 = self.logits2(F)
+        E = np.exp(F2 - F2.max(axis=1, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True)
+
+    def losses(self, F):
+        """Per-sample losses, accurate when they are tiny (no 1 - p cancellation)."""
+        return cross_entropy(self.logits2(F), self.is_y)
+
+    def loss(self, F):
+        return float(self.u @ self.losses(F))
+
+    def penalty(self, V):
+        if V.size == 0:
+            return 0.0
+        return self.alpha * float(np.linalg.norm(V, axis=1).sum())
+
+    def objective(self, F, V):
+        return self.loss(F) + self.penalty(V)
+
+    def theta(self, Pi):
+        """``u (Y1 - pi)`` with the true-class entry computed as the sum of the others."""
+        Th = -self.u[:, None] * Pi
+        Th[self.is_y] = self.u * _others(Pi, self.is_y)
+        return Th
+
+    def logit_grad(self, Pi):
+        """Gradient of the weighted loss w.r.t. the logits F, shape (N, T)."""
+        Th = self.theta(Pi)
+        return -Th[:, 1:2] if self.binary else -Th
+
+    # ---------------------------------------------------------------- Hessians
+    def hessian(self, Z, Pi):
+        """Hessian of the weighted loss in the coefficients of Z: (p T, p T), index j*T + t."""
+        p = Z.shape[1]
+        T = self.T
+        u = self.u
+        if self.binary:
+            w = u * Pi[:, 0] * Pi[:, 1]
+            return Z.T @ (w[:, None] * Z)
+        H = np.empty((p, T, p, T))
+        for t in range(T):
+            for s_ in range(t, T):
+                h = -u * Pi[:, t] * Pi[:, s_]
+                if s_ == t:
+                    h = h + u * Pi[:, t]
+                M = Z.T @ (h[:, None] * Z)
+                H[:, t, :, s_] = M
+                if s_ != t:
+                    H[:, s_, :, t] = M
+        return H.reshape(p * T, p * T)
+
+    def affine_pinv(self, H_AA):
+        """Pseudo-inverse of the Hessian block of the affine coefficients (index j*T + t).
+
+        With K > 2 classes, logits shifted by a common constant give the same loss, so the
+        block is singular along the class-constant directions. It is inverted on the
+        zero-sum subspace, explicitly, rather than by an eigenvalue cutoff that would also
+        have to decide on the genuinely small curvatures of nearly separable data.
+        """
+        if self.binary:
+            return _psd_pinv(H_AA)
+        E = self._zero_sum_basis()
+        Eb = np.kron(np.eye(self.r), E)
+        return Eb @ _psd_pinv(Eb.T @ H_AA @ Eb) @ Eb.T
+
+    def _zero_sum_basis(self):
+        if getattr(self, "_E", None) is None:
+            K = self.T
+            # Orthonormal basis of {v : sum v = 0}: eigenvectors of the centring matrix.
+            M = np.eye(K) - 1.0 / K
+            w, U = np.linalg.eigh(M)
+            self._E = U[:, w > 0.5]
+        return self._E
+
+    # ---------------------------------------------------------------- dual
+    def dual_point(self, Pi):
+        """Affine-feasible dual probabilities pi' (N, n_classes), or None if impossible.
+
+        Projection in the Hessian metric (module docstring, step 2).
+        """
+        A = self.A
+        Th = self.theta(Pi)
+        G = A.T @ (Th[:, 1:2] if self.binary else Th)          # (r, T) = A^T theta
+        H = self.hessian(A, Pi)
+        lam = (self.affine_pinv(H) @ G.ravel()).reshape(self.r, self.T)
+        Zl = A @ lam                                             # z_n for each sample
+        if self.binary:
+            Zl = np.column_stack([np.zeros(self.N), Zl[:, 0]])
+        factor = 1.0 + Zl - np.sum(Pi * Zl, axis=1, keepdims=True)
+        if np.any(factor < 0) or not np.all(np.isfinite(factor)):
+            return None
+        Pp = Pi * factor
+        # Affine feasibility reached up to rounding? (a dual point that violates it gives
+        # no bound; the tolerance is rounding relative to the size of the summed terms.)
+        Thp = self.theta(Pp)
+        Tc = Thp[:, 1:2] if self.binary else Thp
+        viol = np.abs(A.T @ Tc).max(initial=0.0)
+        scale = (np.abs(A).T @ np.abs(Tc)).max(initial=0.0)
+        if viol > 1e-10 * scale + 1e-300:
+            return None
+        return Pp
+
+    def dual_value(self, Pp, s):
+        """``sum_n u_n H((1 - s) Y1_n + s pi'_n)``, accurate when the entropies are tiny."""
+        off = s * np.where(self.is_y, 0.0, Pp)                   # wrong-class masses
+        delta = off.sum(axis=1)                                  # 1 - mass of the true class
+        h = entr(off).sum(axis=1) - (1.0 - delta) * np.log1p(-np.minimum(delta, 1.0))
+        return float(self.u @ h)
+
+    def dual_theta(self, Pp):
+        """theta of pi' in logit space: (N,) for two classes, (N, K) otherwise."""
+        Th = self.theta(Pp)
+        return Th[:, 1] if self.binary else Th
+
+    def gap_parts(self, F, V, corr_fn):
+        """(primal, dual, Pp, dual-point correlations) at logits F and coefficients V.
+
+        ``corr_fn(theta)`` returns the correlations of theta with the atoms considered (the
+        working set, or the whole dictionary).
+        """
+        Pi = self.probs(F)
+        primal = self.objective(F, V)
+        Pp = self.dual_point(Pi)
+        if Pp is None:
+            return primal, 0.0, None, None
+        corr = corr_fn(self.dual_theta(Pp))
+        cmax = _max_row_norm(corr)
+        s = 1.0 if cmax <= self.alpha else self.alpha / cmax
+        dual = max(self.dual_value(Pp, s), 0.0)
+        return primal, dual, Pp, corr
+
+    # ---------------------------------------------------------------- output
+    def skip_connection(self, B):
+        """Affine coefficients (c (d[, T]), c0 ([T])) from basis coefficients B (r, T)."""
+        beta = self._to_affine @ B
+        if self.binary:
+            return beta[1:, 0], float(beta[0, 0])
+        return beta[1:], beta[0]
+
+
+def cross_entropy(F2, is_y):
+    """``logsumexp(F2_n) - F2_n[y_n]`` per row, accurate when it is tiny.
+
+    F2 : (N, n_classes) logits of every class; is_y : boolean one-hot mask of the labels.
+    """
+    Dm = F2 - F2[is_y][:, None]
+    m = Dm.max(axis=1)
+    E = np.exp(Dm - m[:, None])
+    E[is_y] = 0.0
+    others = E.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        return np.where(m == 0.0, np.log1p(others), m + np.log(np.exp(-m) + others))
+
+
+def _others(Pi, is_y):
+    """Total probability of the wrong classes, computed without cancellation."""
+    return np.where(is_y, 0.0, Pi).sum(axis=1)
+
+
+def _max_row_norm(C):
+    if C is None or C.size == 0:
+        return 0.0
+    if C.ndim == 1:
+        return float(np.abs(C).max())
+    return float(np.sqrt(np.einsum("ij,ij->i", C, C).max()))
+
+
+def _psd_pinv(H, rcond=1e-12):
+    if H.size == 0:
+        return np.zeros_like(H)
+    w, Q = np.linalg.eigh(H)
+    cut = rcond * max(w.max(initial=0.0), 1e-300)
+    inv = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
+    return (Q * inv) @ Q.T
+
+
+# ----------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _feature_sign(S, c, x, alpha, max_steps, rtol, ridge):
+    """Exact lasso ``min 0.5 x^T S x - c^T x + alpha ||x||_1`` by feature-sign search.
+
+    (Lee, Battle, Raina and Ng, 2007.) With the active set and signs fixed the minimizer
+    solves ``S_AA x_A = c_A - alpha s_A``; a line search over the segment to it, evaluated
+    at its end and wherever a coefficient crosses zero, takes the best point; the most
+    violating inactive coordinate enters when the active set is optimal. Every step
+    decreases the objective, and once the signs are right the step lands on the exact
+    solution (coordinate descent only approaches it on nearly collinear columns).
+    In place on x (warm start: its nonzeros). Returns (steps, converged).
+    """
+    k = x.shape[0]
+    g = c - S @ x                      # minus the gradient of the smooth part
+    sgn = np.sign(x)
+    active = x != 0.0
+    need_solve = np.any(active)
+    thr = alpha * (1.0 + rtol)
+    steps = 0
+    stall = 0
+    while steps < max_steps:
+        steps += 1
+        if not need_solve:
+            best = -1
+            bestval = thr
+            for j in range(k):
+                if not active[j] and abs(g[j]) > bestval:
+                    bestval = abs(g[j])
+                    best = j
+            if best < 0:
+                g = c - S @ x
+                ok = True
+                for j in range(k):
+                    if active[j]:
+                        if abs(g[j] - alpha * sgn[j]) > rtol * alpha:
+                            ok = False
+                    elif abs(g[j]) > thr:
+                        ok = False
+                if ok:
+                    return steps, True
+                need_solve = True
+                continue
+            active[best] = True
+            sgn[best] = 1.0 if g[best] > 0 else -1.0
+        act = np.flatnonzero(active)
+        na = act.shape[0]
+        M = np.empty((na, na))
+        rhs = np.empty(na)
+        for a in range(na):
+            for b in range(na):
+                M[a, b] = S[act[a], act[b]]
+            M[a, a] += ridge * S[act[a], act[a]] + 1e-300
+            rhs[a] = c[act[a]] - alpha * sgn[act[a]]
+        xn = np.linalg.solve(M, rhs)
+        d = np.empty(na)
+        for a in range(na):
+            d[a] = xn[a] - x[act[a]]
+        # f(t) - f(0) along x + t d: -t g.d + t^2/2 d'Sd + alpha (|x + t d|_1 - |x|_1)
+        gd = 0.0
+        dSd = 0.0
+        for a in range(na):
+            gd += g[act[a]] * d[a]
+            sd = 0.0
+            for b in range(na):
+                sd += S[act[a], act[b]] * d[b]
+            dSd += d[a] * sd
+        l1_0 = 0.0
+        for a in range(na):
+            l1_0 += abs(x[act[a]])
+        best_t = 1.0
+        l1 = 0.0
+        for a in range(na):
+            l1 += abs(xn[a])
+        best_f = -gd + 0.5 * dSd + alpha * (l1 - l1_0)
+        for a in range(na):
+            xa = x[act[a]]
+            if xa != 0.0 and xa * xn[a] < 0.0:
+                t = xa / (xa - xn[a])
+                if t <= 0.0 or t >= 1.0:
+                    continue
+                l1 = 0.0
+                for b in range(na):
+                    if b != a:
+                        l1 += abs(x[act[b]] + t * d[b])
+                f = -t * gd + 0.5 * t * t * dSd + alpha * (l1 - l1_0)
+                if f < best_f:
+                    best_f = f
+                    best_t = t
+        if not best_f < 0.0:
+            # No decrease (rounding level): the active set is solved; look for entrants,
+            # and give up if that keeps failing.
+            stall += 1
+            if stall > 2:
+                return steps, False
+            g = c - S @ x
+            need_solve = False
+            continue
+        stall = 0
+        for a in range(na):
+            j = act[a]
+            new = x[j] + best_t * d[a]
+            if best_t < 1.0 and x[j] * xn[a] < 0.0 and \
+                    abs(best_t - x[j] / (x[j] - xn[a])) <= 1e-14:
+                new = 0.0
+            x[j] = new
+        g = c - S @ x
+        need_solve = False
+        for a in range(na):
+            j = act[a]
+            if x[j] == 0.0:
+                active[j] = False
+                sgn[j] = 0.0
+                need_solve = True
+            else:
+                sgn[j] = 1.0 if x[j] > 0 else -1.0
+        if not need_solve:
+            for a in range(na):
+                j = act[a]
+                if active[j] and abs(g[j] - alpha * sgn[j]) > rtol * alpha:
+                    need_solve = True
+                    break
+    return steps, False
+
+
+def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
+    """Group lasso ``min 0.5 x^T S x - c^T x + alpha sum_j ||x_j||`` (blocks of T), in place.
+
+    The group analogue of feature-sign search. Coordinate descent crawls on this dictionary
+    (neighbouring ReLU atoms are nearly collinear) and, started from many small blocks,
+    keeps near-duplicate atoms alive; here blocks enter one at a time, the most violating
+    first (``||g_j|| > alpha``), at the exact minimizer along their steepest direction, and
+    the objective restricted to the active blocks, smooth there (the Hessian of
+    ``alpha ||x_j||`` is ``alpha / ||x_j|| (I - xh xh^T)``), is minimized by Newton steps.
+    The line search tries the full step and, for each block that the step drives close to
+    zero, the point of the segment nearest to zero with that block set exactly to zero
+    (the block then leaves): the way out of the degenerate directions that move weight
+    between two near-duplicate atoms. Stops when every KKT violation is below ``tol``.
+    Returns (steps, violation) with violation 0.0 on success, inf otherwise.
+    """
+    q = x.shape[0]
+    k = q // T
+    Xb = x.reshape(k, T)
+    g = c - S @ x                      # minus the gradient of the smooth part
+    nrm = np.linalg.norm(Xb, axis=1)
+    active = nrm > 0
+    need_solve = bool(active.any())
+    eyeT = np.eye(T)
+    steps = 0
+    stall = 0
+    while steps < max_steps:
+        steps += 1
+        if not need_solve:
+            G = g.reshape(k, T)
+            gn = np.linalg.norm(G, axis=1)
+            gn[active] = -np.inf
+            j = int(np.argmax(gn))
+            if gn[j] <= alpha + tol:
+                return steps, 0.0
+            uj = G[j] / gn[j]
+            sl = slice(j * T, (j + 1) * T)
+            curv = float(uj @ S[sl, sl] @ uj)
+            if curv <= 0:
+                return steps, np.inf
+            s = (gn[j] - alpha) / curv
+            x[sl] = s * uj
+            g -= S[:, sl] @ (s * uj)
+            active[j] = True
+            need_solve = True
+            continue
+        act = np.flatnonzero(active)
+        na = len(act)
+        ii = (act[:, None] * T + np.arange(T)).ravel()
+        xs = x[ii].copy()
+        Xs = xs.reshape(na, T)
+        nr = np.linalg.norm(Xs, axis=1)
+        xh = Xs / nr[:, None]
+        gr = -g[ii] + alpha * xh.ravel()            # gradient of the objective on the support
+        S_aa = S[np.ix_(ii, ii)]
+        M = S_aa.copy()
+        M4 = M.reshape(na, T, na, T)
+        ar = np.arange(na)
+        M4[ar, :, ar, :] += (alpha / nr)[:, None, None] * (
+            eyeT[None] - xh[:, :, None] * xh[:, None, :])
+        M[np.diag_indices_from(M)] += 1e-12 * max(np.trace(M) / len(M), 1e-300)
+        try:
+            dlt = -np.linalg.solve(M, gr)
+        except np.linalg.LinAlgError:
+            dlt = -np.linalg.lstsq(M, gr, rcond=None)[0]
+        if not np.all(np.isfinite(dlt)):
+            return steps, np.inf
+        Sd = S_aa @ dlt
+        gd = -float(g[ii] @ dlt)
+        dSd = float(dlt @ Sd)
+        D = dlt.reshape(na, T)
+        pen0 = alpha * float(nr.sum())
+        gl = -g[ii]
+
+        def change(t, zero=-1):
+            Xn = Xs + t * D
+            f = t * gd + 0.5 * t * t * dSd
+            if zero >= 0:
+                sl = slice(zero * T, (zero + 1) * T)
+                e = -Xn[zero]
+                f += float(gl[sl] @ e) + t * float(Sd[sl] @ e) + 0.5 * float(e @ S_aa[sl, sl] @ e)
+                Xn = Xn.copy()
+                Xn[zero] = 0.0
+            return f + alpha * float(np.linalg.norm(Xn, axis=1).sum()) - pen0
+
+        cands = [(1.0, -1)]
+        dd = np.einsum("ij,ij->i", D, D)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tstar = -np.einsum("ij,ij->i", Xs, D) / dd
+        near = np.flatnonzero((tstar > 0) & (tstar < 1))
+        if len(near):
+            dist = np.linalg.norm(Xs[near] + tstar[near, None] * D[near], axis=1)
+            near = near[dist <= 0.5 * nr[near]]
+            cands += [(float(tstar[a]), int(a)) for a in near]
+        best_t, best_z, best_f = 0.0, -1, 0.0
+        for t, z in cands:
+            f = change(t, z)
+            if f < best_f:
+                best_t, best_z, best_f = t, z, f
+        if best_t == 0.0:
+            # Near the solution the decrease falls below the rounding of the objective
+            # (a step e changes it by e^2): take the Newton step if it is a descent
+            # direction and the objective does not visibly increase.
+            noise = 1e-14 * (pen0 + abs(gd) + abs(dSd) + 1e-300)
+            if float(gr @ dlt) < 0 and change(1.0) <= noise:
+                best_t = 1.0
+        if best_t == 0.0:
+            t = 0.5
+            while t > 1e-12:
+                f = change(t)
+                if f < 0:
+                    best_t, best_f = t, f
+                    break
+                t *= 0.5
+        if best_t == 0.0:
+            stall += 1
+            if stall > 2:
+                return steps, np.inf
+            need_solve = False
+            continue
+        stall = 0
+        xn = xs + best_t * dlt
+        if best_z >= 0:
+            xn[best_z * T:(best_z + 1) * T] = 0.0
+            active[act[best_z]] = False
+        g -= S[:, ii] @ (xn - xs)
+        x[ii] = xn
+        # Optimality on the active set; a block that left forces a new solve.
+        Xs = xn.reshape(na, T)
+        nr = np.linalg.norm(Xs, axis=1)
+        ok = nr > 0
+        G = g[ii].reshape(na, T)
+        v = np.linalg.norm(-G[ok] + alpha * Xs[ok] / nr[ok, None], axis=1)
+        need_solve = best_z >= 0 or (v.size and v.max() > tol)
+        if steps % 50 == 0:
+            g = c - S @ x
+    return steps, np.inf
+
+
+def _local_max_candidates(score, atom_direction, in_ws, alpha):
+    """Atoms outside the working set with score > alpha that are local maxima along the
+    biases of their direction (ties count)."""
+    n = len(score)
+    ok = (score > alpha) & ~in_ws
+    if n > 1:
+        same_prev = np.zeros(n, dtype=bool)
+        same_prev[1:] = atom_direction[1:] == atom_direction[:-1]
+        prev_bigger = np.zeros(n, dtype=bool)
+        prev_bigger[1:] = same_prev[1:] & (score[:-1] > score[1:])
+        next_bigger = np.zeros(n, dtype=bool)
+        next_bigger[:-1] = same_prev[1:] & (score[1:] > score[:-1])
+        cand = np.flatnonzero(ok & ~prev_bigger & ~next_bigger)
+        if len(cand):
+            return cand
+    return np.flatnonzero(ok)
+
+
+# ----------------------------------------------------------------------------- solver
+class WorkingSetNewton:
+    """Working-set proximal Newton solver for problem (C) (module docstring).
+
+    Parameters
+    ----------
+    tol : float, default=1e-6
+        Stop when the duality gap is below ``tol`` times the objective of the best constant
+        model (the entropy of the class proportions).
+    max_iter : int, default=100
+        Maximum number of working-set (outer) iterations.
+    max_newton : int, default=200
+        Maximum proximal Newton steps per restricted solve.
+    max_inner : int, default=100000
+        Maximum steps of the active-set method solving each Newton subproblem.
+    ws_start : int, default=10
+        Atoms added in the first round; later rounds add as many atoms as there are
+        nonzero coefficients (at least ``ws_start``), so the working set roughly doubles.
+    prune : bool, default=True
+        Drop atoms whose coefficient is zero from the working set when new atoms enter.
+    verbose : int, default=0
+    """
+
+    def __init__(self, tol=1e-6, max_iter=100, max_newton=200, max_inner=100000, ws_start=10,
+                 prune=True, verbose=0):
+        self.tol = tol
+        self.max_iter = max_iter
+        self.max_newton = max_newton
+        self.max_inner = max_inner
+        self.ws_start = ws_start
+        self.prune = prune
+        self.verbose = verbose
+
+    def solve(self, problem, warm_start=None, affine=None):
+        """Solve ``problem`` (:class:`LogisticProblem`).
+
+        Parameters
+        ----------
+        warm_start : tuple (idx, V) or None
+            Atoms and coefficients (T columns) to start from.
+        affine : ndarray of shape (problem.r, T) or None
+            Starting coefficients of the skip connection in the problem's affine basis
+            (e.g. the affine fit of :func:`affine_fit`).
+        """
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._solve(problem, warm_start, affine)
+
+    # ---------------------------------------------------------------- restricted problem
+    def _restricted(self, problem, Zc, beta, F, eps, primal_eps=0.0):
+        """Proximal Newton on the columns Zc = [A, Phi_ws] from beta (p, T) with logits F.
+
+        Stops when the restricted duality gap is below eps, or the objective itself below
+        primal_eps (0 is a lower bound). Returns (beta, F, steps, gap).
+        """
+        alpha = problem.alpha
+        r = problem.r
+        T = problem.T
+        p = Zc.shape[1]
+        k = p - r
+        steps = 0
+        gap = np.inf
+        obj = problem.objective(F, beta[r:])
+        n_tiny = 0
+        last_tiny_gap = np.inf
+        while True:
+            primal, dual, _, _ = problem.gap_parts(
+                F, beta[r:], lambda th: Zc[:, r:].T @ th)
+            gap = primal - dual
+            if gap <= eps or primal <= primal_eps or steps >= self.max_newton:
+                break
+            steps += 1
+            Pi = problem.probs(F)
+            g = (Zc.T @ problem.logit_grad(Pi)).ravel()          # (p T,)
+            H = problem.hessian(Zc, Pi)
+            nA = r * T
+            H_AA, H_AV, H_VV = H[:nA, :nA], H[:nA, nA:], H[nA:, nA:]
+            Hinv = problem.affine_pinv(H_AA)
+            g_A, g_V = g[:nA], g[nA:]
+            b_V = beta[r:].ravel()
+            b_A = beta[:r].ravel()
+            if k:
+                S = H_VV - H_AV.T @ Hinv @ H_AV
+                S = 0.5 * (S + S.T)
+                gS = g_V - H_AV.T @ (Hinv @ g_A)
+                c = S @ b_V - gS
+                # The subproblem is solved exactly (to rounding, relative to alpha): inner
+                # steps are cheap next to forming the Hessian, and exact subproblems make
+                # the outer iteration converge quadratically once the support is found.
+                x = b_V.copy()
+                if T == 1:
+                    _feature_sign(S, c, x, alpha, self.max_inner, 1e-10, 1e-12)
+                else:
+                    _group_active_set(S, c, x, alpha, T, 1e-10 * alpha, self.max_inner)
+                d_V = x - b_V
+            else:
+                d_V = np.zeros(0)
+            d_A = -Hinv @ (g_A + H_AV @ d_V)
+            d = np.concatenate([d_A, d_V]).reshape(p, T)
+            dF = Zc @ d
+            pen0 = problem.penalty(beta[r:])
+            descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) - pen0
+            # Near the optimum the predicted decrease falls below the rounding of the
+            # objective (a step of size e changes it by e^2 while the gap moves by e), so
+            # an Armijo test on objective values cannot see it: take the full Newton step
+            # unless the objective visibly increases (and stop if that does not help).
+            noise = 1e-13 * (1.0 + abs(obj) + pen0)
+            if descent > noise or not np.isfinite(descent):
+                break
+            tiny = -descent <= 1e3 * noise
+            if tiny:
+                n_tiny += 1
+                if n_tiny > 3 and gap >= 0.5 * last_tiny_gap:
+                    break
+                last_tiny_gap = min(last_tiny_gap, gap)
+            t = 1.0
+            accepted = False
+            for _ in range(60):
+                newF = F + t * dF
+                newb = beta + t * d
+                new_obj = problem.objective(newF, newb[r:])
+                if new_obj <= obj + 1e-4 * t * descent or (tiny and new_obj <= obj + noise):
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                break
+            beta, F, obj = newb, newF, new_obj
+        return beta, F, steps, gap
+
+    # ---------------------------------------------------------------- main loop
+    def _solve(self, problem, warm_start, affine):
+        t0 = time.perf_counter()
+        dic = problem.dictionary
+        alpha = problem.alpha
+        r, T, N = problem.r, problem.T, problem.N
+        tol_abs = self.tol * problem.null_objective
+        n_atoms = dic.n_atoms
+
+        if warm_start is not None and len(warm_start[0]):
+            idx0 = np.asarray(warm_start[0], dtype=np.int64).ravel()
+            V0 = np.asarray(warm_start[1], dtype=float).reshape(len(idx0), T)
+            idx, inv = np.unique(idx0, return_inverse=True)
+            V = np.zeros((len(idx), T))
+            np.add.at(V, inv, V0)
+        else:
+            idx = np.zeros(0, dtype=np.int64)
+            V = np.zeros((0, T))
+        in_ws = np.zeros(n_atoms, dtype=bool)
+        in_ws[idx] = True
+        Zc = np.hstack([problem.A, dic.columns(idx)]) if len(idx) else problem.A.copy()
+        B0 = np.zeros((r, T)) if affine is None else np.asarray(affine, dtype=float)
+        beta = np.vstack([B0.reshape(r, T), V])
+        F = Zc @ beta
+        eps = 0.1 * tol_abs
+        steps_total = 0
+        history = []
+        it = 0
+        converged = False
+        gap = np.inf
+        primal = np.nan
+        while True:
+            beta, F, steps, rgap = self._restricted(problem, Zc, beta, F, eps)
+            steps_total += steps
+            primal, dual, Pp, corr = problem.gap_parts(F, beta[r:], dic.rmatvec)
+            gap = primal - dual
+            history.append((time.perf_counter() - t0, primal, gap, len(idx)))
+            if self.verbose:
+                print(f"[logistic-ws] iter {it}: working set {len(idx)}, nonzeros "
+                      f"{int(np.sum(np.any(beta[r:] != 0, axis=1)))}, objective "
+                      f"{primal:.10g}, gap {gap:.3e} (restricted {rgap:.3e}, "
+                      f"target {tol_abs:.3e}), {steps} Newton steps")
+            if gap <= tol_abs:
+                converged = True
+                break
+            if it >= self.max_iter:
+                break
+            it += 1
+            cand = np.zeros(0, dtype=np.int64)
+            if corr is not None and n_atoms:
+                score = np.abs(corr) if corr.ndim == 1 else np.linalg.norm(corr, axis=1)
+                cand = _local_max_candidates(score, dic.atom_direction, in_ws, alpha)
+                nnz = int(np.sum(np.any(beta[r:] != 0, axis=1)))
+                n_new = max(self.ws_start, nnz)
+                if len(cand) > n_new:
+                    top = np.argpartition(-score[cand], n_new - 1)[:n_new]
+                    cand = np.sort(cand[top])
+            if len(cand) and self.prune:
+                # Atoms at zero in the solved restricted problem leave the working set (they
+                # satisfy its optimality condition; pricing brings back any that violate
+                # later): the Hessian costs N (d + k)^2 T^2 per Newton step, so k stays near
+                # twice the support instead of accumulating every atom ever priced.
+                nzr = np.any(beta[r:] != 0, axis=1)
+                if not nzr.all():
+                    in_ws[idx[~nzr]] = False
+                    idx = idx[nzr]
+                    Zc = np.hstack([Zc[:, :r], Zc[:, r:][:, nzr]])
+                    beta = np.vstack([beta[:r], beta[r:][nzr]])
+            if len(cand):
+                idx = np.concatenate([idx, cand])
+                in_ws[cand] = True
+                Zc = np.hstack([Zc, dic.columns(cand)])
+                beta = np.vstack([beta, np.zeros((len(cand), T))])
+                eps = max(0.3 * gap, 0.1 * tol_abs)
+            else:
+                # Nothing violates: the restricted problem was not solved accurately enough
+                # (or the projection of the dual point failed); tighten.
+                eps = max(min(eps, 0.3 * gap) * 0.1, 1e-3 * tol_abs)
+        if not converged:
+            warnings.warn(
+                f"Logistic working-set solver stopped after {it} iterations with duality gap "
+                f"{gap:.3e}, above the tolerance {tol_abs:.3e}. Increase max_iter or tol.",
+                ConvergenceWarning)
+        Vw = beta[r:]
+        keep = np.any(Vw != 0, axis=1)
+        coef = Vw[keep]
+        B = beta[:r]
+        if not problem.binary:
+            # Softmax is invariant to a common shift of the logits: centre the classes
+            # (the penalty can only decrease; the affine part is not identifiable otherwise).
+            coef = coef - coef.mean(axis=1, keepdims=True)
+            B = B - B.mean(axis=1, keepdims=True)
+        c, c0 = problem.skip_connection(B)
+        return LogisticResult(idx=idx[keep], coef=coef, objective=primal, dual_gap=gap,
+                              n_iter=it + 1, converged=converged, history=history,
+                              time=time.perf_counter() - t0, skip_coef=c, skip_intercept=c0)
+
+
+# ----------------------------------------------------------------------------- alpha_max
+def affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100):
+    """Unpenalized affine logistic fit (Newton). Returns (B (r, T), F).
+
+    Stops when the duality gap is below ``tol`` or the loss below ``primal_tol`` (both
+    relative to the loss of the constant model). The second rule matters only when the
+    classes are linearly separable: then there is no minimizer, the loss tends to 0 as
+    the logits grow along the separating direction, and Newton steps only push them on.
+    """
+    solver = WorkingSetNewton(max_newton=max_newton)
+    B = np.zeros((problem.r, problem.T))
+    F = problem.A @ B
+    scale = max(problem.null_objective, 1e-300)
+    with threadpool_limits(limits=1, user_api="blas"):
+        B, F, _, _ = solver._restricted(problem, problem.A, B, F, tol * scale,
+                                        primal_eps=primal_tol * scale)
+    return B, F
+
+
+def alpha_max_logistic(problem, F=None):
+    """Smallest alpha with no neuron: ``max_j ||Phi_j^T theta||`` at the affine fit.
+
+    theta is the (affine-projected) dual point, i.e. minus the gradient of the weighted
+    loss with respect to the logits. When the classes are linearly separable the affine
+    fit has no minimizer, the gradient tends to zero and so does alpha_max (returned at the
+    approximate fit).
+    """
+    if F is None:
+        _, F = affine_fit(problem)
+    Pi = problem.probs(F)
+    Pp = problem.dual_point(Pi)
+    th = problem.dual_theta(Pp) if Pp is not None else problem.dual_theta(Pi)
+    corr = problem.dictionary.rmatvec(th)
+    return _max_row_norm(corr)
+
+
+# ----------------------------------------------------------------------------- reference
+class CvxpyLogistic:
+    """Problem (C) on the dense dictionary, solved by cvxpy (Clarabel): the reference.
+
+    The skip connection is kept as unpenalized variables; logistic loss via ``cp.logistic``,
+    multinomial via ``cp.log_sum_exp``. Dense, small problems only.
+    """
+
+    def __init__(self, max_dense_entries=5_000_000, verbose=0, **solver_options):
+        self.max_dense_entries = max_dense_entries
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def solve(self, problem, warm_start=None):
+        import cvxpy as cp
+
+        t0 = time.perf_counter()
+        dic = problem.dictionary
+        N, T = problem.N, problem.T
+        if N * dic.n_atoms * T > self.max_dense_entries:
+            raise ValueError(
+                f"The cvxpy reference needs the dense dictionary ({N} x {dic.n_atoms} x {T}); "
+                f"above its limit of {self.max_dense_entries}; use solver='newton'.")
+        Phi = dic.toarray()
+        X = problem.X
+        d = X.shape[1]
+        u = problem.u
+        V = cp.Variable((dic.n_atoms, T))
+        c = cp.Variable((d, T))
+        c0 = cp.Variable((1, T))
+        F = Phi @ V + X @ c + np.ones((N, 1)) @ c0
+        if problem.binary:
+            ypm = np.where(problem.y == 1, 1.0, -1.0)
+            loss = u @ cp.logistic(-cp.multiply(ypm, F[:, 0]))
+            pen = cp.norm1(V)
+        else:
+            loss = u @ cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(u[:, None] * problem.Y1, F))
+            pen = cp.sum(cp.norm(V, 2, axis=1))
+        prob = cp.Problem(cp.Minimize(loss + problem.alpha * pen))
+        kwargs = dict(self.solver_options)
+        for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
+            kwargs.setdefault(key, 1e-10)
+        kwargs.setdefault("max_iter", 500)
+        prob.solve(solver=cp.CLARABEL, verbose=self.verbose > 1, **kwargs)
+        if prob.status not in ("optimal", "optimal_inaccurate") or V.value is None:
+            raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
+        if prob.status == "optimal_inaccurate":
+            warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
+        Vv = np.asarray(V.value)
+        norms = np.linalg.norm(Vv, axis=1)
+        keep = norms > 1e-9 * max(norms.max(initial=0.0), 1e-300)
+        idx = np.flatnonzero(keep)
+        coef = Vv[keep]
+        cv = np.asarray(c.value)
+        c0v = np.asarray(c0.value)[0]
+        if not problem.binary:
+            coef = coef - coef.mean(axis=1, keepdims=True)
+            cv = cv - cv.mean(axis=1, keepdims=True)
+            c0v = c0v - c0v.mean()
+        Fv = Phi[:, idx] @ coef + X @ cv + c0v
+        primal, dual, _, _ = problem.gap_parts(Fv, coef, dic.rmatvec)
+        if problem.binary:
+            cv, c0v = cv[:, 0], float(c0v[0])
+        return LogisticResult(idx=idx, coef=coef, objective=primal, dual_gap=primal - dual,
+                              n_iter=int(prob.solver_stats.num_iters or 0)
+                              if prob.solver_stats is not None else 0,
+                              converged=True, time=time.perf_counter() - t0,
+                              skip_coef=cv, skip_intercept=c0v)
