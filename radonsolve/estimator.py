@@ -23,7 +23,7 @@ from .support import reduce_support
 
 __all__ = ["RadonReLURegressor", "alpha_max"]
 
-SOLVERS = ("auto", "cd", "cvxpy")
+SOLVERS = ("auto", "cd", "cvxpy", "arrangement")
 
 
 def _check_solver(solver):
@@ -116,7 +116,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     solver : {"auto", "cd", "cvxpy"}, default="auto"
         "cd": working-set coordinate descent on the structured dictionary, stopping on the
         duality gap. "cvxpy": the explicit problem solved by Clarabel through cvxpy (the
-        reference; dense, small problems only). "auto": the fastest applicable solver.
+        reference; dense, small problems only). "arrangement": the exact convex program
+        over activation patterns (DESIGN §8; all patterns enumerated for small 2-D data,
+        sampled otherwise: see ``arrangement_exact_``), single output, small problems.
+        "auto": the fastest applicable solver.
     refine : {"auto", True, False}, default="auto"
         Exchange rounds (DESIGN §6) that add the directions violating the dual certificate
         until the duality gap of (P) itself is below the tolerance. "auto": on for two or
@@ -252,6 +255,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             W = canonical_directions(np.vstack([W, prev.weights, self.directions_]))
         if prev is not None:
             warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
+        if solver == "arrangement":
+            return self._fit_arrangement(X, y, X_fit, Y, u, u_all, alpha, tol, t0)
         do_refine = d > 1 and (refine is True or refine == "auto")
         inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
         problem, result, cert, gap_P, history, converged = exchange(
@@ -284,6 +289,43 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             print(f"[radonsolve] alpha={alpha:.4g}: {self.n_neurons_} neurons, objective "
                   f"{self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
                   f"{self.fit_time_:.3f} s")
+        return self
+
+    def _fit_arrangement(self, X, y, X_fit, Y, u, u_all, alpha, tol, t0):
+        """solver="arrangement": the exact convex program over activation patterns (§8)."""
+        from .arrangement import fit_arrangement
+        from .refine import certify
+
+        if Y.shape[1] > 1:
+            raise ValueError("solver='arrangement' supports a single output only.")
+        net, info = fit_arrangement(X_fit, Y, u, alpha, random_state=self.random_state,
+                                    verbose=self.verbose)
+        self._n_outputs = 1
+        self.network_ = net
+        self.arrangement_exact_ = bool(info["exact"])
+        self.n_patterns_ = int(info["n_patterns"])
+        self.directions_ = net.weights.copy()
+        self.n_neurons_ = net.n_neurons
+        self.n_iter_ = 0
+        self.objective_ = objective(net, X, y, alpha, u_all)
+        self.dual_gap_ = max(float(self.objective_ - info["objective"]), 0.0)
+        # The program's value is a certificate only when every pattern was enumerated; the
+        # dual certificate over directions is computed independently from the residual.
+        projector = AffineProjector(X_fit, u)
+        rho = projector.project(projector.sqrt_u * (Y[:, 0] - net.predict(X_fit)))
+        b = projector.project(projector.sqrt_u * Y[:, 0])
+        cert = certify(X_fit, projector.sqrt_u * rho, alpha, budget=self.certificate_budget,
+                       random_state=self.random_state)
+        from .certificate import duality_gap_for_P
+
+        primal = 0.5 * float(rho @ rho) + alpha * net.rtv2
+        self.certificate_ = float(cert.eta)
+        self.global_gap_ = duality_gap_for_P(b, rho, primal, cert.eta)
+        self.certified_ = bool(cert.exact and self.global_gap_ <= tol * 0.5 * float(b @ b))
+        self.alpha_max_ = np.nan
+        self.n_rounds_ = 0
+        self.refinement_history_ = []
+        self.fit_time_ = time.perf_counter() - t0
         return self
 
     # ------------------------------------------------------------------ prediction

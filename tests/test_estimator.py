@@ -236,3 +236,16 @@ def test_alpha_zero_interpolates_in_1d():
         warnings.simplefilter("ignore")
         m = RadonReLURegressor(alpha=0.0, tol=1e-12, max_iter=1000).fit(x[:, None], y)
     np.testing.assert_allclose(m.predict(x[:, None]), y, atol=1e-6)
+
+
+def test_arrangement_solver_matches_refined_route_in_2d():
+    rng = np.random.default_rng(7)
+    X = rng.uniform(-1, 1, (14, 2))
+    y = np.maximum(X @ [0.8, 0.6] - 0.1, 0) - 0.5 * X[:, 1] + 0.05 * rng.standard_normal(14)
+    alpha = 1e-3
+    arr = RadonReLURegressor(alpha=alpha, solver="arrangement").fit(X, y)
+    assert arr.arrangement_exact_
+    ref = RadonReLURegressor(alpha=alpha, random_state=0, tol=1e-9, max_rounds=60).fit(X, y)
+    assert ref.certified_
+    assert arr.objective_ == pytest.approx(ref.objective_, rel=1e-4)
+    assert arr.n_neurons_ <= 14 - 3
