@@ -23,7 +23,7 @@ from .support import reduce_support
 
 __all__ = ["RadonReLURegressor", "alpha_max"]
 
-SOLVERS = ("auto", "cd", "cvxpy", "arrangement")
+SOLVERS = ("auto", "cd", "cvxpy", "univariate", "arrangement")
 
 
 def _check_solver(solver):
@@ -119,7 +119,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         reference; dense, small problems only). "arrangement": the exact convex program
         over activation patterns (DESIGN §8; all patterns enumerated for small 2-D data,
         sampled otherwise: see ``arrangement_exact_``), single output, small problems.
-        "auto": the fastest applicable solver.
+        "univariate": the exact banded active-set solver for one feature and one output
+        (millions of points in about a second). "auto": "univariate" where it applies,
+        else "cd".
     refine : {"auto", True, False}, default="auto"
         Exchange rounds (DESIGN §6) that add the directions violating the dual certificate
         until the duality gap of (P) itself is below the tolerance. "auto": on for two or
@@ -128,6 +130,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
     certificate_budget : int, default=2000
         Candidate directions evaluated by the searched certificate (three or more features).
+    sparsest : bool, default=False
+        One feature only: among all optimal splines return one with the fewest knots
+        (Debarre et al. 2022); its knots are in general not data points. Same objective.
     tol : float, default=1e-6
         Stop when the duality gap (of the lasso on the dictionary and, with refinement, of
         (P) itself) is below ``tol`` times the objective of the affine fit.
@@ -187,14 +192,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, alpha=1.0, *, directions="auto", solver="auto", refine="auto",
-                 max_rounds=30, certificate_budget=2000, tol=1e-6, max_iter=100,
-                 random_state=None, warm_start=False, verbose=0):
+                 max_rounds=30, certificate_budget=2000, sparsest=False, tol=1e-6,
+                 max_iter=100, random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
         self.directions = directions
         self.solver = solver
         self.refine = refine
         self.max_rounds = max_rounds
         self.certificate_budget = certificate_budget
+        self.sparsest = sparsest
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
@@ -255,8 +261,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             W = canonical_directions(np.vstack([W, prev.weights, self.directions_]))
         if prev is not None:
             warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
+        if self.sparsest and d != 1:
+            raise ValueError("sparsest=True applies to univariate fits (one feature) only; "
+                             f"X has {d} features.")
+        if solver == "univariate" and (d != 1 or Y.shape[1] != 1):
+            raise ValueError("solver='univariate' needs one feature and one output.")
         if solver == "arrangement":
             return self._fit_arrangement(X, y, X_fit, Y, u, u_all, alpha, tol, t0)
+        if solver == "univariate" or (solver == "auto" and d == 1 and Y.shape[1] == 1):
+            return self._fit_univariate(X, y, X_fit, Y, u, u_all, alpha, tol, max_iter, t0)
         do_refine = d > 1 and (refine is True or refine == "auto")
         inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
         problem, result, cert, gap_P, history, converged = exchange(
@@ -283,6 +296,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                                                gap_P <= tol * problem.affine_objective))
         self.n_rounds_ = len(history) - 1
         self.refinement_history_ = history
+        if self.sparsest:
+            self.network_ = _sparsest_network(self.network_, X_fit)
+            self.n_neurons_ = self.network_.n_neurons
         self.objective_ = objective(self.network_, X, y, alpha, u_all)
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:
@@ -290,6 +306,51 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                   f"{self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
                   f"{self.fit_time_:.3f} s")
         return self
+
+    def _fit_univariate(self, X, y, X_fit, Y, u, u_all, alpha, tol, max_iter, t0):
+        """One feature, one output: the exact banded active-set solver (DESIGN §2)."""
+        from .univariate import solve_univariate
+
+        fit = solve_univariate(X_fit[:, 0], Y[:, 0], u, alpha, tol=tol,
+                               max_iter=max(max_iter, 100), sparsest=self.sparsest)
+        net = ReLUNetwork(np.ones((len(fit.knots), 1)), fit.knots, fit.outer,
+                          [fit.skip_slope], fit.intercept)
+        self._n_outputs = 1
+        self.network_ = net if y.ndim == 1 else ReLUNetwork(
+            net.weights, net.biases, net.outer[:, None], net.skip_coef[:, None],
+            [net.skip_intercept])
+        self.directions_ = np.ones((1, 1))
+        self.n_neurons_ = net.n_neurons
+        self.n_iter_ = int(fit.n_iter)
+        self.dual_gap_ = float(fit.dual_gap)
+        self.objective_ = objective(self.network_, X, y, alpha, u_all)
+        self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)
+        self.alpha_max_ = _univariate_alpha_max(X_fit, Y[:, 0], u)
+        self.n_rounds_ = 0
+        self.refinement_history_ = []
+        self.fit_time_ = time.perf_counter() - t0
+        if self.verbose:
+            print(f"[radonsolve] univariate alpha={alpha:.4g}: {self.n_neurons_} knots, "
+                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
+                  f"{self.fit_time_:.3f} s")
+        return self
+
+    def _set_certificate(self, X_fit, y_fit, u, alpha, net, tol):
+        """certificate_, global_gap_ and certified_ computed from the residual of ``net``."""
+        from .certificate import duality_gap_for_P
+        from .refine import certify
+
+        projector = AffineProjector(X_fit, u)
+        rho = projector.project(projector.sqrt_u * (y_fit - net.predict(X_fit)))
+        b = projector.project(projector.sqrt_u * y_fit)
+        cert = certify(X_fit, projector.sqrt_u * rho, alpha, budget=self.certificate_budget,
+                       random_state=self.random_state)
+        primal = 0.5 * float(rho @ rho) + alpha * net.rtv2
+        self.certificate_ = float(cert.eta)
+        self.global_gap_ = duality_gap_for_P(b, rho, primal, cert.eta) \
+            if np.isfinite(cert.eta) else np.inf
+        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
+                                               self.global_gap_ <= tol * 0.5 * float(b @ b)))
 
     def _fit_arrangement(self, X, y, X_fit, Y, u, u_all, alpha, tol, t0):
         """solver="arrangement": the exact convex program over activation patterns (§8)."""
@@ -309,19 +370,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = 0
         self.objective_ = objective(net, X, y, alpha, u_all)
         self.dual_gap_ = max(float(self.objective_ - info["objective"]), 0.0)
-        # The program's value is a certificate only when every pattern was enumerated; the
-        # dual certificate over directions is computed independently from the residual.
-        projector = AffineProjector(X_fit, u)
-        rho = projector.project(projector.sqrt_u * (Y[:, 0] - net.predict(X_fit)))
-        b = projector.project(projector.sqrt_u * Y[:, 0])
-        cert = certify(X_fit, projector.sqrt_u * rho, alpha, budget=self.certificate_budget,
-                       random_state=self.random_state)
-        from .certificate import duality_gap_for_P
-
-        primal = 0.5 * float(rho @ rho) + alpha * net.rtv2
-        self.certificate_ = float(cert.eta)
-        self.global_gap_ = duality_gap_for_P(b, rho, primal, cert.eta)
-        self.certified_ = bool(cert.exact and self.global_gap_ <= tol * 0.5 * float(b @ b))
+        self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)
         self.alpha_max_ = np.nan
         self.n_rounds_ = 0
         self.refinement_history_ = []
@@ -398,3 +447,21 @@ def _warm_start_atoms(dic, network):
     idx = np.asarray(idx)
     idx, first = np.unique(idx, return_index=True)
     return idx, np.asarray(coefs)[first]
+
+
+def _univariate_alpha_max(X, y, u):
+    from .univariate import univariate_alpha_max
+
+    return float(univariate_alpha_max(X[:, 0], y, u))
+
+
+def _sparsest_network(net, X):
+    """The fewest-knot network with the same fit and RTV2 (one feature, DESIGN §7)."""
+    from .univariate import sparsest_spline
+
+    if net.outer.ndim == 2:
+        raise ValueError("sparsest=True supports a single output only.")
+    # Canonical 1-D neurons have weight +1, so the knot is the bias.
+    t, v, c, c0 = sparsest_spline(net.biases * net.weights[:, 0], net.outer,
+                                  float(net.skip_coef[0]), float(net.skip_intercept), X[:, 0])
+    return ReLUNetwork(np.ones((len(t), 1)), t, v, [c], c0)

@@ -249,3 +249,39 @@ def test_arrangement_solver_matches_refined_route_in_2d():
     assert ref.certified_
     assert arr.objective_ == pytest.approx(ref.objective_, rel=1e-4)
     assert arr.n_neurons_ <= 14 - 3
+
+
+def test_sparsest_univariate_fit_through_estimator():
+    # A spline with 3 knots strictly between data points, tiny alpha, no noise: the
+    # connect-the-dots optimum has 6 knots, the sparsest optimal spline 3, same objective.
+    x = np.linspace(0, 1, 41)
+    true_knots = np.array([0.2125, 0.5125, 0.7875])
+    y = 0.3 * x + np.maximum(x - true_knots[0], 0) * 2 - np.maximum(x - true_knots[1], 0) * 3 \
+        + np.maximum(x - true_knots[2], 0) * 1.5
+    amax = alpha_max(x[:, None], y)
+    for solver in ("univariate", "cd"):
+        kw = dict(alpha=1e-8 * amax, tol=1e-12, solver=solver, max_iter=500)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dense = RadonReLURegressor(**kw).fit(x[:, None], y)
+            sparse = RadonReLURegressor(sparsest=True, **kw).fit(x[:, None], y)
+        assert dense.n_neurons_ == 6
+        assert sparse.n_neurons_ == 3
+        np.testing.assert_allclose(np.sort(sparse.network_.biases), true_knots, atol=1e-6)
+        assert sparse.objective_ == pytest.approx(dense.objective_, rel=1e-9)
+
+
+def test_sparsest_rejects_several_features():
+    X, y = make_relu_ridges_2d(30, random_state=0)
+    with pytest.raises(ValueError, match="sparsest"):
+        RadonReLURegressor(sparsest=True).fit(X, y)
+
+
+def test_univariate_solver_certified_and_matches_cd():
+    X, y = make_piecewise_linear_1d(500, random_state=3)
+    amax = alpha_max(X, y)
+    fast = RadonReLURegressor(alpha=1e-3 * amax, tol=1e-9).fit(X, y)
+    cd = RadonReLURegressor(alpha=1e-3 * amax, tol=1e-9, solver="cd").fit(X, y)
+    assert fast.certified_ and fast.certificate_ <= 1 + 1e-6
+    assert fast.objective_ == pytest.approx(cd.objective_, rel=1e-7)
+    assert fast.alpha_max_ == pytest.approx(amax, rel=1e-9)
