@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y
 
-__all__ = ["check_alpha", "check_data", "normalized_weights"]
+__all__ = ["check_alpha", "check_data", "check_positive_int", "normalized_weights"]
 
 
 def check_alpha(alpha, name="alpha"):
@@ -21,6 +21,13 @@ def check_alpha(alpha, name="alpha"):
     if not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"{name} must be a finite nonnegative number; got {alpha!r}.")
     return alpha
+
+
+def check_positive_int(value, name):
+    """A positive integer (not a bool), else a ValueError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
 
 
 def check_data(X, y, *, multi_output=True):

@@ -11,7 +11,6 @@ for several logits), the skip connection is unpenalized, and biases at the data 
 are exact for any convex loss of the fitted values; only the directions are sampled.
 """
 
-import numbers
 import time
 
 import numpy as np
@@ -20,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_alpha, normalized_weights
+from ._validation import check_alpha, check_positive_int, normalized_weights
 from .dictionary import ReLUDictionary
 from .directions import make_directions
 from .network import ReLUNetwork
@@ -30,12 +29,6 @@ from .solvers.logistic import (CvxpyLogistic, LogisticProblem, WorkingSetNewton,
 __all__ = ["RadonReLUClassifier", "alpha_max_classification"]
 
 SOLVERS = ("auto", "newton", "cvxpy")
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
 
 
 class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
@@ -117,7 +110,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}.")
         tol = check_alpha(self.tol, "tol")
-        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        max_iter = check_positive_int(self.max_iter, "max_iter")
         return alpha, self.solver, tol, max_iter
 
     def fit(self, X, y, sample_weight=None):

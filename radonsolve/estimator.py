@@ -12,10 +12,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_alpha, normalized_weights
+from ._validation import check_alpha, check_positive_int, normalized_weights
 from .dictionary import AffineProjector, ReLUDictionary
 from .directions import canonical_directions, make_directions
-from .lasso import ProjectedLasso, alpha_max_from_dictionary
+from .lasso import alpha_max_from_dictionary
 from .network import ReLUNetwork
 from .refine import exchange
 from .solvers import CvxpySolver, WorkingSetCD
@@ -30,12 +30,6 @@ def _check_solver(solver):
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     return solver
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
 
 
 def _as_2d_targets(y):
@@ -212,13 +206,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         alpha = check_alpha(self.alpha)
         solver = _check_solver(self.solver)
         tol = check_alpha(self.tol, "tol")
-        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        max_iter = check_positive_int(self.max_iter, "max_iter")
         if self.refine not in ("auto", True, False):
             raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
         if isinstance(self.max_rounds, bool) or \
                 not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
             raise ValueError(f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
-        _check_positive_int(self.certificate_budget, "certificate_budget")
+        check_positive_int(self.certificate_budget, "certificate_budget")
         return alpha, solver, tol, max_iter, self.refine
 
     def _make_solver(self, solver, tol, max_iter):
@@ -355,7 +349,6 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     def _fit_arrangement(self, X, y, X_fit, Y, u, u_all, alpha, tol, t0):
         """solver="arrangement": the exact convex program over activation patterns (§8)."""
         from .arrangement import fit_arrangement
-        from .refine import certify
 
         if Y.shape[1] > 1:
             raise ValueError("solver='arrangement' supports a single output only.")

@@ -4,7 +4,6 @@ import io
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from radonsolve.cli import main, run_demo
