@@ -991,10 +991,11 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
         Directions closer than this angle (radians, up to sign) are not distinct.
     random_state : int, RandomState instance or None
     extra_directions : ndarray of shape (k, n_features), optional
-        Directions always evaluated and eligible for ascent.
+        Directions always evaluated; eligible for the ``n_ascent`` starts unless
+        ``ascend_extra``.
     ascend_extra : bool, default=False
         Also run the ascent from every extra direction, in addition to the ``n_ascent``
-        best candidates ("sliding" the current neurons, DESIGN §6).
+        best other candidates ("sliding" the current neurons, DESIGN §6).
 
     Returns
     -------
@@ -1018,9 +1019,15 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
     v2, idx, bias, _ = _eta_raw(X, q, W)
     n_eval = len(W)
 
-    start = _distinct(W, v2, min_angle, int(n_ascent))
     if ascend_extra and len(W) > n_cand:
+        # The extras are ascended anyway; the n_ascent starts come from the other
+        # candidates. (Chosen among all, extras at a local maximum -- the active neurons of
+        # a solution, all at eta ~ 1 -- would take every start and leave the rest of the
+        # sphere unsearched.)
+        start = _distinct(W[:n_cand], v2[:n_cand], min_angle, int(n_ascent))
         start = np.union1d(start, np.arange(n_cand, len(W)))
+    else:
+        start = _distinct(W, v2, min_angle, int(n_ascent))
     W0 = np.ascontiguousarray(W[start])
     Rp = rng.standard_normal((max(1, 8 * int(n_perturb)), d)) if n_perturb > 0 \
         else np.zeros((0, d))

@@ -30,11 +30,50 @@ from numba import njit, prange
 
 __all__ = ["ReLUDictionary", "AffineProjector"]
 
+# Structured passes run in parallel over directions from this many (sample, direction)
+# pairs on; below it a serial pass is faster than starting threads.
+PARALLEL_MIN_ENTRIES = 1_000_000
+
 # Relative gap below which two projections are one bias (rounding ties).
 _TIE_RTOL = 1e-12
 
 
 # ---------------------------------------------------------------------- compiled kernels
+@njit(parallel=True, cache=True)
+def _projections(X, W):
+    """P[k, n] = W[k] . X[n] (direction-major), without BLAS on a K = d product."""
+    D, d = W.shape
+    N = X.shape[0]
+    P = np.empty((D, N))
+    for k in prange(D):
+        for n in range(N):
+            s = 0.0
+            for f in range(d):
+                s += W[k, f] * X[n, f]
+            P[k, n] = s
+    return P
+
+
+@njit(cache=True)
+def _project(Q, Z):
+    """Z - Q (Q^T Z) for Z (N, m) C-contiguous and Q (N, r) with small r."""
+    N, r = Q.shape
+    m = Z.shape[1]
+    A = np.zeros((r, m))
+    for n in range(N):
+        for i in range(r):
+            q = Q[n, i]
+            for j in range(m):
+                A[i, j] += q * Z[n, j]
+    out = Z.copy()
+    for n in range(N):
+        for i in range(r):
+            q = Q[n, i]
+            for j in range(m):
+                out[n, j] -= q * A[i, j]
+    return out
+
+
 @njit(parallel=True, cache=True)
 def _gather_sorted(P, o):
     """Sorted rows of P (D, N) given the argsort o; int32 order; atoms per direction."""
@@ -84,150 +123,201 @@ def _fill_atoms(ps, offsets, pos_out, dir_out, bias_out):
                 a += 1
 
 
+# Each structured product is one per-direction routine and two drivers over directions:
+# a parallel one (prange) for large dictionaries and a serial one for small ones, where
+# launching threads costs more than the pass (and, on a busy machine, a parallel region
+# waits for a descheduled worker: measured 10-20 ms stalls for a 0.1 ms pass).
+@njit(cache=True, inline="always")
+def _rmatvec_1_dir(k, q, order, ps, offsets, pos, out):
+    N = ps.shape[1]
+    a0 = offsets[k]
+    a = offsets[k + 1] - 1
+    if a < a0:
+        return
+    nxt = pos[a]
+    s0 = 0.0
+    r = 0.0
+    prev = ps[k, N - 1]
+    for m in range(N - 1, -1, -1):
+        p = ps[k, m]
+        r += (prev - p) * s0
+        prev = p
+        s0 += q[order[k, m]]
+        if m == nxt:
+            out[a] = r
+            a -= 1
+            if a < a0:
+                break
+            nxt = pos[a]
+
+
 @njit(parallel=True, cache=True)
-def _rmatvec_1(q, order, ps, offsets, pos, out):
+def _rmatvec_1_par(q, order, ps, offsets, pos, out):
     """out[a] = sum_n q_n max(p_n - b_a, 0) for every atom (one output)."""
-    D, N = ps.shape
-    for k in prange(D):
-        a0 = offsets[k]
-        a = offsets[k + 1] - 1
-        if a < a0:
-            continue
-        nxt = pos[a]
-        s0 = 0.0
-        r = 0.0
-        prev = ps[k, N - 1]
-        for m in range(N - 1, -1, -1):
-            p = ps[k, m]
-            r += (prev - p) * s0
-            prev = p
-            s0 += q[order[k, m]]
-            if m == nxt:
-                out[a] = r
-                a -= 1
-                if a < a0:
-                    break
-                nxt = pos[a]
+    for k in prange(ps.shape[0]):
+        _rmatvec_1_dir(k, q, order, ps, offsets, pos, out)
+
+
+@njit(cache=True)
+def _rmatvec_1_ser(q, order, ps, offsets, pos, out):
+    for k in range(ps.shape[0]):
+        _rmatvec_1_dir(k, q, order, ps, offsets, pos, out)
+
+
+@njit(cache=True, inline="always")
+def _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out):
+    N = ps.shape[1]
+    T = Q.shape[1]
+    a0 = offsets[k]
+    a = offsets[k + 1] - 1
+    if a < a0:
+        return
+    nxt = pos[a]
+    s0 = np.zeros(T)
+    r = np.zeros(T)
+    prev = ps[k, N - 1]
+    for m in range(N - 1, -1, -1):
+        p = ps[k, m]
+        dp = prev - p
+        prev = p
+        i = order[k, m]
+        for t in range(T):
+            r[t] += dp * s0[t]
+            s0[t] += Q[i, t]
+        if m == nxt:
+            for t in range(T):
+                out[a, t] = r[t]
+            a -= 1
+            if a < a0:
+                break
+            nxt = pos[a]
 
 
 @njit(parallel=True, cache=True)
-def _rmatvec_T(Q, order, ps, offsets, pos, out):
+def _rmatvec_T_par(Q, order, ps, offsets, pos, out):
     """Several outputs: Q (N, T), out (n_atoms, T)."""
+    for k in prange(ps.shape[0]):
+        _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out)
+
+
+@njit(cache=True)
+def _rmatvec_T_ser(Q, order, ps, offsets, pos, out):
+    for k in range(ps.shape[0]):
+        _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out)
+
+
+@njit(cache=True, inline="always")
+def _matvec_chunk(c, n_chunks, Vc, order, ps, offsets, pos, acc):
     D, N = ps.shape
-    T = Q.shape[1]
-    for k in prange(D):
+    T = Vc.shape[1]
+    v0 = np.zeros(T)
+    r = np.zeros(T)
+    for k in range(c, D, n_chunks):
         a0 = offsets[k]
-        a = offsets[k + 1] - 1
-        if a < a0:
+        a1 = offsets[k + 1]
+        first = -1
+        for a in range(a0, a1):
+            nz = False
+            for t in range(T):
+                if Vc[a, t] != 0.0:
+                    nz = True
+            if nz:
+                first = a
+                break
+        if first < 0:
             continue
-        nxt = pos[a]
-        s0 = np.zeros(T)
-        r = np.zeros(T)
-        prev = ps[k, N - 1]
-        for m in range(N - 1, -1, -1):
+        for t in range(T):
+            v0[t] = 0.0
+            r[t] = 0.0
+        a = first
+        m0 = pos[first]
+        prev = ps[k, m0]
+        for m in range(m0, N):
             p = ps[k, m]
-            dp = prev - p
+            dp = p - prev
             prev = p
+            for t in range(T):
+                r[t] += dp * v0[t]
+            if a < a1 and pos[a] == m:
+                for t in range(T):
+                    v0[t] += Vc[a, t]
+                a += 1
             i = order[k, m]
             for t in range(T):
-                r[t] += dp * s0[t]
-                s0[t] += Q[i, t]
-            if m == nxt:
-                for t in range(T):
-                    out[a, t] = r[t]
-                a -= 1
-                if a < a0:
-                    break
-                nxt = pos[a]
+                acc[c, i, t] += r[t]
 
 
 @njit(parallel=True, cache=True)
-def _matvec_T(Vc, order, ps, offsets, pos, n_chunks):
+def _matvec_par(Vc, order, ps, offsets, pos, n_chunks):
     """Phi V on the data: V (n_atoms, T) -> (N, T); per-thread accumulators, then summed."""
-    D, N = ps.shape
+    N = ps.shape[1]
     T = Vc.shape[1]
     acc = np.zeros((n_chunks, N, T))
     for c in prange(n_chunks):
-        v0 = np.zeros(T)
-        r = np.zeros(T)
-        for k in range(c, D, n_chunks):
-            a0 = offsets[k]
-            a1 = offsets[k + 1]
-            first = -1
-            for a in range(a0, a1):
-                nz = False
-                for t in range(T):
-                    if Vc[a, t] != 0.0:
-                        nz = True
-                if nz:
-                    first = a
-                    break
-            if first < 0:
-                continue
-            for t in range(T):
-                v0[t] = 0.0
-                r[t] = 0.0
-            a = first
-            m0 = pos[first]
-            prev = ps[k, m0]
-            for m in range(m0, N):
-                p = ps[k, m]
-                dp = p - prev
-                prev = p
-                for t in range(T):
-                    r[t] += dp * v0[t]
-                if a < a1 and pos[a] == m:
-                    for t in range(T):
-                        v0[t] += Vc[a, t]
-                    a += 1
-                i = order[k, m]
-                for t in range(T):
-                    acc[c, i, t] += r[t]
+        _matvec_chunk(c, n_chunks, Vc, order, ps, offsets, pos, acc)
     out = np.zeros((N, T))
     for c in range(n_chunks):
-        for i in range(N):
-            for t in range(T):
-                out[i, t] += acc[c, i, t]
+        out += acc[c]
     return out
 
 
-@njit(parallel=True, cache=True)
-def _sq_norms(u, A, order, ps, offsets, pos, out):
-    """out[a] = sum_n u_n max(p_n - b_a, 0)^2 - sum_i (sum_n A_ni max(p_n - b_a, 0))^2."""
-    D, N = ps.shape
+@njit(cache=True)
+def _matvec_ser(Vc, order, ps, offsets, pos):
+    N = ps.shape[1]
+    T = Vc.shape[1]
+    acc = np.zeros((1, N, T))
+    _matvec_chunk(0, 1, Vc, order, ps, offsets, pos, acc)
+    return acc[0]
+
+
+@njit(cache=True, inline="always")
+def _sq_norms_dir(k, u, A, order, ps, offsets, pos, out):
+    N = ps.shape[1]
     r_ = A.shape[1]
-    for k in prange(D):
-        a0 = offsets[k]
-        a = offsets[k + 1] - 1
-        if a < a0:
-            continue
-        nxt = pos[a]
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        c0 = np.zeros(r_)
-        c1 = np.zeros(r_)
-        prev = ps[k, N - 1]
-        for m in range(N - 1, -1, -1):
-            p = ps[k, m]
-            dp = prev - p
-            prev = p
-            s2 += dp * (2.0 * s1 + dp * s0)
-            s1 += dp * s0
-            i = order[k, m]
-            s0 += u[i]
+    a0 = offsets[k]
+    a = offsets[k + 1] - 1
+    if a < a0:
+        return
+    nxt = pos[a]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    c0 = np.zeros(r_)
+    c1 = np.zeros(r_)
+    prev = ps[k, N - 1]
+    for m in range(N - 1, -1, -1):
+        p = ps[k, m]
+        dp = prev - p
+        prev = p
+        s2 += dp * (2.0 * s1 + dp * s0)
+        s1 += dp * s0
+        i = order[k, m]
+        s0 += u[i]
+        for j in range(r_):
+            c1[j] += dp * c0[j]
+            c0[j] += A[i, j]
+        if m == nxt:
+            val = s2
             for j in range(r_):
-                c1[j] += dp * c0[j]
-                c0[j] += A[i, j]
-            if m == nxt:
-                val = s2
-                for j in range(r_):
-                    val -= c1[j] * c1[j]
-                out[a] = val if val > 0.0 else 0.0
-                a -= 1
-                if a < a0:
-                    break
-                nxt = pos[a]
+                val -= c1[j] * c1[j]
+            out[a] = val if val > 0.0 else 0.0
+            a -= 1
+            if a < a0:
+                break
+            nxt = pos[a]
+
+
+@njit(parallel=True, cache=True)
+def _sq_norms_par(u, A, order, ps, offsets, pos, out):
+    """out[a] = sum_n u_n max(p_n - b_a, 0)^2 - sum_i (sum_n A_ni max(p_n - b_a, 0))^2."""
+    for k in prange(ps.shape[0]):
+        _sq_norms_dir(k, u, A, order, ps, offsets, pos, out)
+
+
+@njit(cache=True)
+def _sq_norms_ser(u, A, order, ps, offsets, pos, out):
+    for k in range(ps.shape[0]):
+        _sq_norms_dir(k, u, A, order, ps, offsets, pos, out)
 
 
 class AffineProjector:
@@ -257,6 +347,11 @@ class AffineProjector:
 
     def project(self, Z):
         """Remove the affine part of scaled vector(s) Z (shape (N,) or (N, k))."""
+        Z = np.asarray(Z, dtype=float)
+        if Z.ndim == 2 and Z.shape[1] > 0 and Z.shape[0] == self.Q.shape[0]:
+            # Compiled loop: Q has a handful of columns, a shape on which multithreaded
+            # BLAS can be very slow (thread wake-ups dominate).
+            return _project(self.Q, np.ascontiguousarray(Z))
         return Z - self.Q @ (self.Q.T @ Z)
 
     def affine_fit(self, y):
@@ -298,7 +393,7 @@ class ReLUDictionary:
         self.directions = W
         self.n_samples, self.n_features = X.shape
         self.n_directions = W.shape[0]
-        P = np.ascontiguousarray(W @ X.T)
+        P = _projections(np.ascontiguousarray(X), np.ascontiguousarray(W))
         # NumPy's (vectorized) quicksort is several times faster than a stable sort; the
         # order among tied projections does not matter (tied points add zero to an atom).
         self._order, self._sorted_proj, counts = _gather_sorted(P, np.argsort(P, axis=1))
@@ -312,6 +407,13 @@ class ReLUDictionary:
         self.atom_bias = np.empty(n)
         _fill_atoms(self._sorted_proj, self.direction_offsets, self.atom_position,
                     self.atom_direction, self.atom_bias)
+
+    @property
+    def _parallel(self):
+        return self.n_samples * self.n_directions >= PARALLEL_MIN_ENTRIES
+
+    def _kernel(self, parallel, serial):
+        return parallel if self._parallel else serial
 
     @property
     def order(self):
@@ -338,15 +440,16 @@ class ReLUDictionary:
         if q.ndim == 1:
             out = np.zeros(self.n_atoms)
             if self.n_atoms:
-                _rmatvec_1(np.ascontiguousarray(q), *args, out)
+                self._kernel(_rmatvec_1_par, _rmatvec_1_ser)(np.ascontiguousarray(q), *args, out)
             return out
         T = q.shape[1]
         out = np.zeros((self.n_atoms, T))
         if self.n_atoms and T:
             if T == 1:
-                _rmatvec_1(np.ascontiguousarray(q[:, 0]), *args, out[:, 0])
+                self._kernel(_rmatvec_1_par, _rmatvec_1_ser)(
+                    np.ascontiguousarray(q[:, 0]), *args, out[:, 0])
             else:
-                _rmatvec_T(np.ascontiguousarray(q), *args, out)
+                self._kernel(_rmatvec_T_par, _rmatvec_T_ser)(np.ascontiguousarray(q), *args, out)
         return out
 
     def matvec(self, v):
@@ -358,9 +461,13 @@ class ReLUDictionary:
         if V.shape[1] == 0 or self.n_atoms == 0:
             out = np.zeros((self.n_samples, V.shape[1]))
         else:
+            args = (np.ascontiguousarray(V), self._order, self._sorted_proj,
+                    self.direction_offsets, self.atom_position)
             n_chunks = max(1, min(_n_threads(), self.n_directions))
-            out = _matvec_T(np.ascontiguousarray(V), self._order, self._sorted_proj,
-                            self.direction_offsets, self.atom_position, n_chunks)
+            if self._parallel and n_chunks > 1:
+                out = _matvec_par(*args, n_chunks)
+            else:
+                out = _matvec_ser(*args)
         return out[:, 0] if v.ndim == 1 else out
 
     def column_sq_norms(self, u=None):
@@ -380,8 +487,9 @@ class ReLUDictionary:
     def _sq_norms(self, u, A):
         out = np.zeros(self.n_atoms)
         if self.n_atoms:
-            _sq_norms(u, A, self._order, self._sorted_proj, self.direction_offsets,
-                      self.atom_position, out)
+            self._kernel(_sq_norms_par, _sq_norms_ser)(
+                u, A, self._order, self._sorted_proj, self.direction_offsets,
+                self.atom_position, out)
         return out
 
     # ------------------------------------------------------------------ explicit pieces
@@ -393,7 +501,7 @@ class ReLUDictionary:
     def columns(self, idx, X=None):
         """Dense columns ``max(X w - b, 0)`` for the atoms ``idx`` (on the data by default)."""
         W, b = self.atoms(idx)
-        X = self.X if X is None else X
+        X = self.X if X is None else np.asarray(X, dtype=float)
         out = X @ W.T
         out -= b
         np.maximum(out, 0.0, out=out)

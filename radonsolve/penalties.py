@@ -35,7 +35,13 @@ class GroupL1:
         """Largest row norm of the correlation matrix (the constraint of the dual)."""
         if C.size == 0:
             return 0.0
-        return float(np.linalg.norm(C, axis=1).max())
+        if C.ndim == 2 and C.shape[1] == 1:
+            # One output: a max-abs reduction, several times faster than row norms
+            # on millions of atoms.
+            return float(max(C.max(), -C.min()))
+        return float(np.sqrt(np.einsum("ij,ij->i", C, C).max()))
 
     def row_norms(self, C):
+        if C.ndim == 2 and C.shape[1] == 1:
+            return np.abs(C[:, 0])
         return np.linalg.norm(C, axis=1)

@@ -1,0 +1,201 @@
+"""The exchange method (radonsolve.refine): optimality in 2-D, monotonicity, honest gaps."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from radonsolve.certificate import _ascend, duality_gap_for_P, eta, search_certificate
+from radonsolve.datasets import make_relu_ridges_2d
+from radonsolve.dictionary import AffineProjector, ReLUDictionary
+from radonsolve.directions import spread_directions
+from radonsolve.lasso import ProjectedLasso, alpha_max_from_dictionary
+from radonsolve.refine import _remap_atoms, _wd_value_grad, exchange, polish_network
+from radonsolve.solvers import CvxpySolver, WorkingSetCD
+
+
+def _setup(X, y, frac, n_dirs=16, seed=0):
+    u = np.full(len(X), 1.0 / len(X))
+    W = spread_directions(n_dirs, X.shape[1], seed)
+    amax = alpha_max_from_dictionary(ReLUDictionary(X, W), y[:, None], u)
+    return u, W, frac * amax
+
+
+def _nonincreasing(history, slack):
+    obj = np.array([h.objective for h in history])
+    return np.all(np.diff(obj) <= slack)
+
+
+# --------------------------------------------------------------------------- 2-D: exact
+@pytest.mark.parametrize("frac", [0.2, 0.02])
+def test_2d_refined_beats_fine_fixed_dictionary_and_is_certified(frac):
+    X, y = make_relu_ridges_2d(40, random_state=1)
+    u, W, alpha = _setup(X, y, frac)
+    tol = 1e-8
+    problem, result, cert, gap_P, history, converged = exchange(
+        X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-2 * tol), tol=tol, max_rounds=30,
+        random_state=0)
+    assert converged and cert.exact
+    assert history[-1].eta <= 1.0 + 1e-6
+    assert gap_P <= tol * problem.affine_objective
+    assert _nonincreasing(history, 1e-10 * problem.affine_objective)
+    # A fixed dictionary of 3000 spread directions solved tightly is an upper bound on (P).
+    fine = ProjectedLasso(ReLUDictionary(X, spread_directions(3000, 2, 0)), y[:, None], u,
+                          alpha)
+    ref = WorkingSetCD(tol=1e-10).solve(fine)
+    assert result.objective <= ref.objective + 1e-9 * problem.affine_objective
+    # ... and the fine dictionary is near-optimal: the certified gap bounds the difference.
+    assert ref.objective - result.objective <= ref.dual_gap + 1e-3 * problem.affine_objective
+
+
+def test_2d_refined_matches_cvxpy_on_the_refined_directions():
+    X, y = make_relu_ridges_2d(25, random_state=3)
+    u, W, alpha = _setup(X, y, 0.05, n_dirs=8)
+    problem, result, cert, gap_P, history, converged = exchange(
+        X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-10), tol=1e-8, random_state=0)
+    assert converged and cert.holds(1e-6)
+    ref = CvxpySolver().solve(problem)
+    assert result.objective <= ref.objective + 1e-6 * problem.affine_objective
+    assert abs(result.objective - ref.objective) <= 1e-5 * problem.affine_objective
+
+
+# --------------------------------------------------------------------------- d >= 3
+@pytest.fixture(scope="module")
+def run_3d():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((80, 4))
+    y = np.maximum(X @ [1.0, -0.5, 0.3, 0.0] - 0.2, 0) - 1.5 * np.maximum(X[:, 1] + X[:, 2], 0) \
+        + 0.1 * rng.standard_normal(80)
+    u, W, alpha = _setup(X, y, 0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        out = exchange(X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-8), tol=1e-6,
+                       max_rounds=8, random_state=0)
+        base = exchange(X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-8), tol=1e-6,
+                        max_rounds=0, random_state=0)
+    return X, y, u, alpha, out, base
+
+
+def test_searched_refinement_is_monotone_and_improves(run_3d):
+    X, y, u, alpha, (problem, result, cert, gap_P, history, _), base = run_3d
+    assert not cert.exact
+    assert len(history) > 2
+    assert _nonincreasing(history, 1e-7 * problem.affine_objective)
+    assert result.objective < 0.9 * base[1].objective
+    # the directions were pruned: far fewer than all those ever added
+    assert problem.dictionary.n_directions < 16 + sum(h.n_added for h in history)
+    # every polish ended at or above the next round's convex optimum (biases are exact)
+    for h, nxt in zip(history[:-1], history[1:]):
+        if np.isfinite(h.polished_objective):
+            assert nxt.objective <= h.polished_objective + 1e-7 * problem.affine_objective
+
+
+def test_searched_gap_is_computed_not_assumed(run_3d):
+    X, y, u, alpha, (problem, result, cert, gap_P, history, _), _ = run_3d
+    rho = problem.residual(result.idx, result.coef)
+    q = (problem.projector.sqrt_u[:, None] * rho)[:, 0]
+    # the certificate is a genuine value at its direction
+    e, _, _ = eta(X, q, alpha, cert.direction[None, :])
+    assert e[0] == pytest.approx(cert.eta, rel=1e-8)
+    assert history[-1].eta >= cert.eta
+    # and the gap is the formula's at that value
+    assert gap_P == pytest.approx(duality_gap_for_P(problem.b, rho, result.objective,
+                                                    history[-1].eta), rel=1e-10, abs=1e-15)
+    # the objective is that of the returned atoms
+    assert result.objective == pytest.approx(problem.primal(rho, result.coef), rel=1e-10)
+
+
+def test_multi_output_refinement_runs_and_is_monotone():
+    rng = np.random.RandomState(2)
+    X = rng.standard_normal((50, 3))
+    Y = np.column_stack([np.maximum(X[:, 0] - 0.3, 0), np.abs(X[:, 1] + X[:, 2])])
+    u = np.full(50, 1 / 50)
+    W = spread_directions(8, 3, 0)
+    alpha = 0.05 * alpha_max_from_dictionary(ReLUDictionary(X, W), Y, u)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        problem, result, cert, gap_P, history, _ = exchange(
+            X, Y, u, alpha, W, WorkingSetCD(tol=1e-8), max_rounds=4, random_state=0)
+    assert result.coef.shape[1] == 2
+    assert _nonincreasing(history, 1e-7 * problem.affine_objective)
+    assert history[-1].objective < history[0].objective
+
+
+# --------------------------------------------------------------------------- pieces
+def test_polish_gradient_and_descent():
+    rng = np.random.RandomState(0)
+    N, d, K, T = 30, 3, 4, 2
+    X = rng.standard_normal((N, d))
+    u = rng.uniform(0.5, 2, N)
+    u /= u.sum()
+    P = AffineProjector(X, u)
+    b = P.project(P.sqrt_u[:, None] * rng.standard_normal((N, T)))
+    W, bias, V = rng.standard_normal((K, d)), 0.1 * rng.standard_normal(K), \
+        rng.standard_normal((K, T))
+    XT = np.ascontiguousarray(X.T)
+    Q = np.ascontiguousarray(P.Q)
+    alpha = 0.01
+    gW, gb, gV = np.empty((K, d)), np.empty(K), np.empty((K, T))
+
+    def f(W, bias, V):
+        return _wd_value_grad(XT, W, bias, V, P.sqrt_u, Q, b, alpha, np.empty((K, d)),
+                              np.empty(K), np.empty((K, T)))[0]
+
+    f0, _ = _wd_value_grad(XT, W, bias, V, P.sqrt_u, Q, b, alpha, gW, gb, gV)
+    A = np.maximum(X @ W.T - bias, 0)
+    rho = b - P.project(P.sqrt_u[:, None] * (A @ V))
+    assert f0 == pytest.approx(0.5 * np.sum(rho ** 2) + 0.5 * alpha * (np.sum(W ** 2)
+                                                                       + np.sum(V ** 2)))
+    h = 1e-6
+    for arr, g in ((W, gW), (bias, gb), (V, gV)):
+        for i in np.ndindex(arr.shape):
+            old = arr[i]
+            arr[i] = old + h
+            fp = f(W, bias, V)
+            arr[i] = old - h
+            fm = f(W, bias, V)
+            arr[i] = old
+            assert g[i] == pytest.approx((fp - fm) / (2 * h), rel=1e-4, abs=1e-7)
+    n = np.linalg.norm(W, axis=1)
+    exact0 = 0.5 * np.sum(rho ** 2) + alpha * np.sum(n * np.linalg.norm(V, axis=1))
+    _, _, _, obj = polish_network(X, b, P, W / n[:, None], bias / n, V * n[:, None], alpha,
+                                  max_iter=50)
+    assert obj < exact0
+
+
+def test_remap_atoms_after_pruning():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((30, 3))
+    X[5] = X[4]  # a tie
+    W = spread_directions(6, 3, 0)
+    old = ReLUDictionary(X, W)
+    keep = np.array([False, True, False, True, True, False])
+    add = spread_directions(3, 3, 1)
+    new = ReLUDictionary(X, np.vstack([W[keep], add]))
+    old_to_new = -np.ones(6, dtype=np.int64)
+    old_to_new[keep] = np.arange(keep.sum())
+    idx = np.flatnonzero(np.isin(old.atom_direction, np.flatnonzero(keep)))[::3]
+    coef = rng.standard_normal((len(idx), 1))
+    new_idx, new_coef = _remap_atoms(old, new, old_to_new, idx, coef)
+    np.testing.assert_array_equal(new_coef, coef)
+    np.testing.assert_allclose(new.columns(new_idx), old.columns(idx))
+
+
+def test_search_ascends_candidates_besides_extras():
+    # Extras at lesser local maxima (like the active neurons of a solution, all at eta ~ 1)
+    # must not take the candidates' ascent starts: with them the search still finds at least
+    # what it finds without them. (Before the fix, this case returned about 154.)
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((100, 5))
+    q = AffineProjector(X, np.full(100, 0.01)).project(rng.standard_normal((100, 1)))
+    alpha = 0.05
+    S = rng.standard_normal((200, 5))
+    S /= np.linalg.norm(S, axis=1, keepdims=True)
+    v2, _, _ = _ascend(X, q, S, 500, rng.standard_normal((32, 5)), 4, 1e-12)
+    plain = search_certificate(X, q[:, 0], alpha, n_candidates=300, n_ascent=5, random_state=2)
+    E = S[np.sqrt(v2) / alpha < 0.97 * plain.eta]
+    assert len(E) > 5
+    slid = search_certificate(X, q[:, 0], alpha, n_candidates=300, n_ascent=5, random_state=2,
+                              extra_directions=E, ascend_extra=True)
+    assert slid.eta >= plain.eta * (1 - 1e-12)
