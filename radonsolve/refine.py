@@ -9,14 +9,18 @@ the tolerance.
 For d >= 3 two more sources of directions make the difference (measured on the diabetes data,
 d = 10: without them 40 rounds ended far above what weight-decay training reaches):
 
-- **Polish.** A few L-BFGS steps on the active neurons ``(w_k, b_k, v_k)`` of the current
+- **Polish.** L-BFGS steps (a budget that adapts to what they gained) on the active neurons ``(w_k, b_k, v_k)`` of the current
   solution, on the exact objective in its smooth weight-decay form
   ``0.5 ||b - P sqrt(u) relu(X W^T - b) V||^2 + (alpha / 2) (||W||^2 + ||V||^2)`` (whose
   minimum over rescalings is (P), DESIGN §1), move every neuron at once. The moved directions
   are fed back as candidates only: the convex solve sets the output weights and the biases
   (exact at the data, DESIGN §2) optimally, so the next objective is at most the polished
   network's, and the certificate judges what remains.
-- **Many certificate directions.** Up to ``top_k`` distinct violating directions per round.
+- **Many certificate directions.** Up to ``top_k`` distinct violating directions per round,
+  from ascents started at the best candidates and at every active direction (sliding).
+
+The searched certificate is only as good as its search: a search that would stop the loop is
+repeated with a larger budget first, and ``stall`` stops the loop when rounds stop paying.
 
 Directions that have been inactive for ``prune_after`` rounds are dropped so the dictionary
 stays small; the active atoms' directions are always kept, so the previous solution stays
@@ -284,7 +288,8 @@ def _remap_atoms(old_dic, new_dic, old_to_new, idx, coef):
 def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, budget=2000,
              top_k=None, warm_start=None, random_state=None, verbose=0, warn=True,
              polish="auto", polish_iter=200, prune_after="auto", n_ascent=50, ascent_iter=20,
-             ascend_active=True, confirm=8, max_search_scale=8, time_limit=None):
+             ascend_active=True, confirm=8, max_search_scale=8, stall=(5, 1e-3),
+             time_limit=None):
     """Solve (P) by exchange rounds on a changing set of directions.
 
     Parameters
@@ -310,7 +315,9 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         Feed the directions of a local descent on the active neurons back as candidates each
         round ("auto": for d >= 3).
     polish_iter : int
-        L-BFGS iterations of each polish.
+        L-BFGS iterations of the first polish; later ones adapt to what the previous polish
+        gained (doubled above a relative gain of 1e-3, halved below 1e-5, within
+        [polish_iter / 8, 2 polish_iter]).
     prune_after : "auto", int or None
         Drop directions without an active atom for this many rounds ("auto": 2 for d >= 3,
         never for d <= 2; None: never).
@@ -326,6 +333,10 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         this many times the budget and ascents (0 or 1: no confirmation). When a search adds
         nothing, the next one is likewise enlarged (doubling, up to ``max_search_scale``).
     max_search_scale : int
+    stall : (int, float) or None
+        For d >= 3, stop (unconverged, with the warning) when the objective fell by less than
+        ``stall[1]`` times itself over the last ``stall[0]`` rounds: the searched certificate
+        has not been met, but the rounds have stopped paying.
     time_limit : float or None
         Stop (unconverged) after the round that passes this many seconds.
 
@@ -360,6 +371,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                                 np.random.RandomState(random_state).randint(2 ** 31))
     converged = False
     scale = 1
+    n_polish = int(polish_iter)
     dic = ReLUDictionary(X, W)
     for rnd in range(max_rounds + 1):
         problem = ProjectedLasso(dic, Y, u, alpha, projector=projector)
@@ -401,7 +413,11 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                 cert, eta_sup, gap_P = cert2, eta2, gap2
         converged = gap_P <= tol_abs
         out_of_time = time_limit is not None and elapsed > time_limit
-        done = converged or rnd == max_rounds or d == 1 or out_of_time
+        stalled = False
+        if searched and stall is not None and rnd >= stall[0]:
+            old_obj = history[rnd - stall[0]].objective
+            stalled = old_obj - result.objective < stall[1] * result.objective
+        done = converged or rnd == max_rounds or d == 1 or out_of_time or stalled
         n_before = W.shape[0]
         n_added = n_pruned = 0
         pol_obj = np.nan
@@ -414,7 +430,12 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                 tic = time.perf_counter()
                 Wa, ba = dic.atoms(result.idx)
                 Wp, _, Vp, pol_obj = polish_network(X, problem.b, projector, Wa, ba,
-                                                    result.coef, alpha, max_iter=polish_iter)
+                                                    result.coef, alpha, max_iter=n_polish)
+                gain = (result.objective - pol_obj) / max(result.objective, 1e-300)
+                if gain > 1e-3:
+                    n_polish = min(2 * n_polish, 2 * polish_iter)
+                elif gain < 1e-5:
+                    n_polish = max(n_polish // 2, max(polish_iter // 8, 1))
                 # neurons the descent switched off carry no information
                 mass = np.linalg.norm(Wp, axis=1) * np.linalg.norm(Vp, axis=1)
                 cands.append(Wp[mass > 1e-9 * max(mass.max(), 1e-300)])
@@ -462,9 +483,11 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         print("[refine] time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timing.items())
               + f", total {time.perf_counter() - t0:.2f} s")
     if warn and not converged and d > 1:
+        why = (f"the objective fell by less than {stall[1]:g} of itself in {stall[0]} rounds"
+               if stalled else "time limit reached" if out_of_time else "increase max_rounds")
         warnings.warn(
             f"Refinement stopped after {len(history) - 1} rounds with certificate "
-            f"{history[-1].eta:.6g} and duality gap of (P) {history[-1].gap_P:.3e} above the "
-            f"tolerance {tol * problem.affine_objective:.3e}; increase max_rounds.",
-            ConvergenceWarning)
+            f"{history[-1].eta:.6g}{'' if cert.exact else ' (searched)'} and duality gap of "
+            f"(P) {history[-1].gap_P:.3e} above the tolerance "
+            f"{tol * problem.affine_objective:.3e}; {why}.", ConvergenceWarning)
     return problem, result, cert, gap_P, history, converged
