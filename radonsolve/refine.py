@@ -38,13 +38,18 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from .certificate import Certificate, duality_gap_for_P, eta, exact_certificate_2d, \
-    search_certificate
+from .certificate import (
+    Certificate,
+    duality_gap_for_P,
+    eta,
+    exact_certificate_2d,
+    search_certificate,
+)
 from .dictionary import AffineProjector, ReLUDictionary
 from .directions import canonical_directions
 from .lasso import ProjectedLasso
 
-__all__ = ["certify", "exchange", "polish_network", "RefinementRound"]
+__all__ = ["RefinementRound", "certify", "exchange", "polish_network"]
 
 # Two directions closer than this (|cos| above 1 - _SAME_DIR) are one direction here: the
 # second would only add nearly collinear atoms.
@@ -229,7 +234,8 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
 
     with threadpool_limits(limits=1, user_api="blas"):
         res = minimize(fg, th0, jac=True, method="L-BFGS-B",
-                       options=dict(maxiter=int(max_iter), gtol=1e-14, ftol=1e-15, maxcor=20))
+                       options={"maxiter": int(max_iter), "gtol": 1e-14, "ftol": 1e-15,
+                                "maxcor": 20})
     Wt, bt, Vt = (a.copy() for a in unpack(res.x))
     _, loss = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV)
     obj = loss + alpha * float(np.sum(np.linalg.norm(Wt, axis=1) * np.linalg.norm(Vt, axis=1)))
@@ -391,7 +397,8 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
             if alpha > 0 else np.inf
         tol_abs = tol * problem.affine_objective
 
-        def judge(search_scale):
+        def judge(search_scale, q_cert=q_cert, active=active, finite_eta=finite_eta,
+                  problem=problem, rho=rho, result=result):
             tic = time.perf_counter()
             with warnings.catch_warnings():
                 # rho is orthogonal to the affine functions only up to the solver's rounding.

@@ -1,5 +1,6 @@
 """The exchange method (radonsolve.refine): optimality in 2-D, monotonicity, honest gaps."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_2d_refined_beats_fine_fixed_dictionary_and_is_certified(frac):
 def test_2d_refined_matches_cvxpy_on_the_refined_directions():
     X, y = make_relu_ridges_2d(25, random_state=3)
     u, W, alpha = _setup(X, y, 0.05, n_dirs=8)
-    problem, result, cert, gap_P, history, converged = exchange(
+    problem, result, cert, _, _, converged = exchange(
         X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-10), tol=1e-8, random_state=0)
     assert converged and cert.holds(1e-6)
     ref = CvxpySolver().solve(problem)
@@ -78,7 +79,7 @@ def run_3d():
 
 
 def test_searched_refinement_is_monotone_and_improves(run_3d):
-    X, y, u, alpha, (problem, result, cert, gap_P, history, _), base = run_3d
+    _, _, _, _, (problem, result, cert, _, history, _), base = run_3d
     assert not cert.exact
     assert len(history) > 2
     assert _nonincreasing(history, 1e-7 * problem.affine_objective)
@@ -86,13 +87,13 @@ def test_searched_refinement_is_monotone_and_improves(run_3d):
     # the directions were pruned: far fewer than all those ever added
     assert problem.dictionary.n_directions < 16 + sum(h.n_added for h in history)
     # every polish ended at or above the next round's convex optimum (biases are exact)
-    for h, nxt in zip(history[:-1], history[1:]):
+    for h, nxt in itertools.pairwise(history):
         if np.isfinite(h.polished_objective):
             assert nxt.objective <= h.polished_objective + 1e-7 * problem.affine_objective
 
 
 def test_searched_gap_is_computed_not_assumed(run_3d):
-    X, y, u, alpha, (problem, result, cert, gap_P, history, _), _ = run_3d
+    X, _, _, alpha, (problem, result, cert, gap_P, history, _), _ = run_3d
     rho = problem.residual(result.idx, result.coef)
     q = (problem.projector.sqrt_u[:, None] * rho)[:, 0]
     # the certificate is a genuine value at its direction
@@ -115,7 +116,7 @@ def test_multi_output_refinement_runs_and_is_monotone():
     alpha = 0.05 * alpha_max_from_dictionary(ReLUDictionary(X, W), Y, u)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        problem, result, cert, gap_P, history, _ = exchange(
+        problem, result, _, _, history, _ = exchange(
             X, Y, u, alpha, W, WorkingSetCD(tol=1e-8), max_rounds=4, random_state=0)
     assert result.coef.shape[1] == 2
     assert _nonincreasing(history, 1e-7 * problem.affine_objective)
