@@ -285,3 +285,23 @@ def test_univariate_solver_certified_and_matches_cd():
     assert fast.certified_ and fast.certificate_ <= 1 + 1e-6
     assert fast.objective_ == pytest.approx(cd.objective_, rel=1e-7)
     assert fast.alpha_max_ == pytest.approx(amax, rel=1e-9)
+
+
+def test_shared_neurons_fewer_than_separate_fits():
+    # Two outputs built from the same three ridges: the group penalty shares the neurons, so
+    # the joint network has fewer neurons than the two single-output networks together.
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1, 1, (150, 2))
+    W = np.array([[np.cos(0.4), np.sin(0.4)], [np.cos(1.7), np.sin(1.7)],
+                  [np.cos(2.5), np.sin(2.5)]])
+    H = np.maximum(X @ W.T - [0.1, -0.2, 0.3], 0)
+    Y = np.column_stack([H @ [1.0, -1.5, 2.0], H @ [-0.5, 2.0, 1.0]])
+    Y += 0.02 * rng.standard_normal(Y.shape)
+    kw = dict(alpha=2e-3, random_state=0, directions=32)
+    joint = RadonReLURegressor(**kw).fit(X, Y)
+    sep = [RadonReLURegressor(**kw).fit(X, Y[:, t]) for t in range(2)]
+    assert joint.certified_
+    assert joint.n_neurons_ < sum(m.n_neurons_ for m in sep)
+    assert joint.n_neurons_ <= 150 - 3
+    np.testing.assert_allclose(np.linalg.norm(joint.network_.outer, axis=1).sum(),
+                               joint.network_.rtv2)
