@@ -112,12 +112,17 @@ def _group_newton(H, C, V, HV, alpha, max_steps=50):
         grad = HV[A] - C[A] + alpha * U
         if np.abs(grad).max() <= 1e-12 * scale:
             return improved
+        nA = len(A)
         J = np.kron(H[np.ix_(A, A)], eye)
-        for i in range(len(A)):
-            sl = slice(i * T, (i + 1) * T)
-            J[sl, sl] += alpha / nrm[i] * (eye - np.outer(U[i], U[i]))
+        J4 = J.reshape(nA, T, nA, T)
+        ii = np.arange(nA)
+        J4[ii, :, ii, :] += (alpha / nrm)[:, None, None] * (eye - U[:, :, None] * U[:, None, :])
         jscale = float(np.mean(np.diag(J)))
-        p = _group_objective(H, C, V, A, alpha)
+        H_AA = H[np.ix_(A, A)]
+        HVA = H_AA @ VA
+        CA = C[A]
+        p = 0.5 * float(np.sum(VA * HVA)) - float(np.sum(VA * CA)) \
+            + alpha * float(nrm.sum())
         moved = False
         while mu < 1.0 and not moved:
             try:
@@ -142,18 +147,23 @@ def _group_newton(H, C, V, HV, alpha, max_steps=50):
                     V[j] = 0.0
                     improved = moved = True
                     break
+            # The smooth part is a quadratic in t: p(t) = q0 + q1 t + q2 t^2 + penalty(t).
+            HS = H_AA @ step
+            q1 = float(np.sum(step * HVA)) - float(np.sum(step * CA))
+            q2 = 0.5 * float(np.sum(step * HS))
+            smooth0 = p - alpha * float(nrm.sum())
             t = 1.0
-            Vsave = VA.copy()
             while t > 1e-10:
-                V[A] = Vsave + t * step
-                pt = _group_objective(H, C, V, A, alpha)
+                Vt = VA + t * step
+                pt = smooth0 + t * (q1 + t * q2) + alpha * float(
+                    np.sqrt(np.einsum("ij,ij->i", Vt, Vt)).sum())
                 if pt <= p + 1e-4 * t * slope:
                     break
                 t *= 0.5
             else:
-                V[A] = Vsave
                 mu *= 100.0
                 continue
+            V[A] = Vt
             HV += t * (H[:, A] @ step)
             moved = True
             improved = improved or pt < p
