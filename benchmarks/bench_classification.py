@@ -57,6 +57,7 @@ Writes benchmarks/results/classification.md (``--out`` to change).
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -139,7 +140,7 @@ def child_radonsolve(args):
 
     from radonsolve import RadonReLUClassifier
 
-    Xtr, ytr, Xte, yte, W, amax, alpha, classes, y_enc = setup(args)
+    Xtr, ytr, Xte, yte, W, amax, alpha, _classes, y_enc = setup(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         RadonReLUClassifier(alpha=alpha, directions=W[:4]).fit(Xtr[:40], ytr[:40])  # warm-up
@@ -173,8 +174,8 @@ def child_lr(args):
 
     from radonsolve.dictionary import ReLUDictionary
 
-    Xtr, ytr, Xte, yte, W, amax, alpha, classes, y_enc = setup(args)
-    N, d = Xtr.shape
+    Xtr, ytr, Xte, yte, W, _amax, alpha, classes, y_enc = setup(args)
+    N = Xtr.shape[0]
     K = args.affine_scale
     solver = args.method.split("-")[1]
     binary = len(classes) == 2
@@ -264,7 +265,6 @@ def child_lr(args):
 
 
 def child_mlp(args):
-    import numpy as np
     from sklearn.neural_network import MLPClassifier
 
     Xtr, ytr, Xte, yte = load(args.problem)
@@ -289,7 +289,7 @@ def run_child(method, problem, frac, args):
            "--affine-scale", repr(args.affine_scale)]
     hard = args.budget * 1.5 + 60
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=hard)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=hard)
         stdout, err, timed_out = out.stdout, out.stderr, False
     except subprocess.TimeoutExpired as exc:
         stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -315,7 +315,7 @@ def dense_gib(problem):
 
 
 def fmt(v, spec):
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return format(v, spec)
 

@@ -39,6 +39,7 @@ Writes benchmarks/results/multioutput.md (``--out`` to change).
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -121,7 +122,7 @@ def child_radonsolve(args):
 
     X, Y, W, amax, alpha = setup(args)
     refine = "auto" if args.method.endswith("refined") else False
-    make = lambda: RadonReLURegressor(alpha=alpha, directions=W, random_state=0,  # noqa: E731
+    make = lambda: RadonReLURegressor(alpha=alpha, directions=W, random_state=0,
                                       refine=refine, tol=args.tol)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -137,7 +138,7 @@ def child_radonsolve(args):
              rel_gap=float(est.dual_gap_) / (0.5 * float(np.sum(R_aff ** 2)) / len(Y)),
              nnz=int(est.n_neurons_), nnz_distinct=int(est.n_neurons_),
              certificate=float(est.certificate_), certified=bool(est.certified_),
-             n_dirs=int(len(est.directions_)), peak_mib=peak_mib(), base_mib=base,
+             n_dirs=len(est.directions_), peak_mib=peak_mib(), base_mib=base,
              alpha=alpha, alpha_max=amax, warnings=warn)
         return
     # separate fits, one per output
@@ -220,7 +221,7 @@ def run_child(method, problem, frac, args):
            "--problem", problem, "--frac", repr(frac), "--tol", repr(args.tol),
            "--repeats", str(args.repeats)]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.budget)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=args.budget)
     except subprocess.TimeoutExpired:
         return dict(method=method, status="timeout", note=f"killed after {args.budget:g} s")
     lines = [json.loads(ln) for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -232,7 +233,7 @@ def run_child(method, problem, frac, args):
 
 
 def fmt(v, spec):
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return format(v, spec)
 
