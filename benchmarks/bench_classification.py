@@ -254,12 +254,13 @@ def child_lr(args):
         np.arange(n_atoms), Xte), K * Xte]))
     pred_te = classes[(Fte > 0).astype(int)] if binary else classes[np.argmax(Fte, axis=1)]
     warn = sorted({str(w.message)[:80] for w in caught})
+    what = f"fit(s), tol {est.tol:g}" if solver == "liblinear" else "chunk(s)"
     emit(final=True, method=args.method, status=status, time=spent, objective=obj,
          objective_own=own, nnz=nnz, train_acc=float(est.score(A, ytr)),
          test_acc=float(np.mean(pred_te == yte)), peak_mib=peak_mib(), base_mib=base,
          comparable=binary,
          note=(f"C=1/(alpha N)={C:.4g}, K={K:g}, {A.shape[1]} columns, build {t_build:.2f} s, "
-               f"{chunks} {'fit(s), tol ' + format(est.tol, 'g') if solver == 'liblinear' else 'chunk(s)'}, n_iter={int(np.max(est.n_iter_))}" +
+               f"{chunks} {what}, n_iter={int(np.max(est.n_iter_))}" +
                ("" if binary else "; multinomial elementwise l1: (C) at its solution") +
                ("; warned: " + warn[0] if warn else "")))
 
