@@ -62,7 +62,7 @@ from scipy.special import entr
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from .result import SolverResult
+from .result import SolverResult, merge_warm_start
 
 __all__ = ["LogisticProblem", "WorkingSetNewton", "CvxpyLogistic", "LogisticResult"]
 
@@ -666,7 +666,6 @@ class WorkingSetNewton:
             Hinv = problem.affine_pinv(H_AA)
             g_A, g_V = g[:nA], g[nA:]
             b_V = beta[r:].ravel()
-            b_A = beta[:r].ravel()
             if k:
                 S = H_VV - H_AV.T @ Hinv @ H_AV
                 S = 0.5 * (S + S.T)
@@ -721,19 +720,11 @@ class WorkingSetNewton:
         t0 = time.perf_counter()
         dic = problem.dictionary
         alpha = problem.alpha
-        r, T, N = problem.r, problem.T, problem.N
+        r, T = problem.r, problem.T
         tol_abs = self.tol * problem.null_objective
         n_atoms = dic.n_atoms
 
-        if warm_start is not None and len(warm_start[0]):
-            idx0 = np.asarray(warm_start[0], dtype=np.int64).ravel()
-            V0 = np.asarray(warm_start[1], dtype=float).reshape(len(idx0), T)
-            idx, inv = np.unique(idx0, return_inverse=True)
-            V = np.zeros((len(idx), T))
-            np.add.at(V, inv, V0)
-        else:
-            idx = np.zeros(0, dtype=np.int64)
-            V = np.zeros((0, T))
+        idx, V = merge_warm_start(warm_start, T)
         in_ws = np.zeros(n_atoms, dtype=bool)
         in_ws[idx] = True
         Zc = np.hstack([problem.A, dic.columns(idx)]) if len(idx) else problem.A.copy()

@@ -31,3 +31,19 @@ class SolverResult:
     converged: bool
     history: list = field(default_factory=list)
     time: float = 0.0
+
+
+def merge_warm_start(warm_start, n_outputs):
+    """Atoms and coefficients of a warm start, with repeated atoms' coefficients summed.
+
+    Returns sorted unique int64 indices and a (k, n_outputs) array; empty when there is no
+    warm start. Every solver accepts ``warm_start=(idx, V)`` through this one normalization.
+    """
+    if warm_start is None or not len(warm_start[0]):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, n_outputs))
+    idx0 = np.asarray(warm_start[0], dtype=np.int64).ravel()
+    V0 = np.asarray(warm_start[1], dtype=float).reshape(len(idx0), n_outputs)
+    idx, inv = np.unique(idx0, return_inverse=True)
+    V = np.zeros((len(idx), n_outputs))
+    np.add.at(V, inv, V0)
+    return idx, V

@@ -41,7 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._cd import gram_cd_epochs, gram_objective_and_gap, lasso_active_set, local_max_candidates
-from .result import SolverResult
+from .result import SolverResult, merge_warm_start
 
 __all__ = ["WorkingSetCD"]
 
@@ -305,15 +305,7 @@ class WorkingSetCD:
         if self.inner == "active_set" and T != 1:
             raise ValueError("inner='active_set' needs a single output; use 'cd' or 'auto'.")
 
-        if warm_start is not None and len(warm_start[0]):
-            idx0 = np.asarray(warm_start[0], dtype=np.int64).ravel()
-            V0 = np.asarray(warm_start[1], dtype=float).reshape(len(idx0), T)
-            idx, inv = np.unique(idx0, return_inverse=True)
-            V = np.zeros((len(idx), T))
-            np.add.at(V, inv, V0)
-        else:
-            idx = np.zeros(0, dtype=np.int64)
-            V = np.zeros((0, T))
+        idx, V = merge_warm_start(warm_start, T)
         timing = dict.fromkeys(("price", "select", "columns", "gram", "inner", "residual"), 0.0)
         tic = time.perf_counter()
         # Dense projected columns of the working set live in a Fortran-ordered buffer that
