@@ -88,20 +88,50 @@ def test_recorded_objective_is_P_of_exported_network(kind, data_1d, data_2d):
     assert r.best_objective == pytest.approx(r.history[:, 3].min(), rel=0, abs=0)
 
 
-def test_history_time_excludes_evaluations(data_2d):
+class _FakeClock:
+    """A perf_counter that advances a fixed step per call, so time budgets are deterministic."""
+
+    def __init__(self, step):
+        self.step, self.now = step, 0.0
+
+    def perf_counter(self):
+        self.now += self.step
+        return self.now
+
+
+def test_history_time_excludes_evaluations(data_2d, monkeypatch):
+    import radonsolve.baselines as baselines
     X, y, alpha = data_2d
+    # Each epoch reads the clock at its start and end: 1/64 s of training time per epoch (a
+    # power of two, so sums are exact). The evaluations read no clock; they must not count.
+    step = 1 / 64
+    monkeypatch.setattr(baselines, "time", _FakeClock(step))
     r = train_weight_decay(X, y, alpha, width=16, n_epochs=10**6, eval_every=10**6,
-                           eval_every_seconds=0.02, time_budget=0.3, random_state=0)
+                           eval_every_seconds=2 * step, time_budget=0.3, random_state=0)
     t = r.history[:, 0]
     assert t[0] == 0.0 and r.history[0, 1] == 0
     assert np.all(np.diff(t) > 0)
     assert r.time == t[-1]
-    assert 0.3 <= r.time < 0.3 + 0.2 and r.time <= r.wall_time
-    assert r.n_epochs < 10**6 and r.history[-1, 1] == r.n_epochs
-    assert len(r.history) >= 5                       # the time-based evaluations happened
+    # The budget is checked after every epoch: the run stops at the first epoch ending past it.
+    assert r.n_epochs == 20 and r.time == 20 * step and r.history[-1, 1] == r.n_epochs
+    assert np.all(t[:-1] < 0.3)
+    # One evaluation every two epochs of training time, the first and the last included.
+    np.testing.assert_array_equal(r.history[:, 1], np.arange(0, 21, 2))
+    np.testing.assert_array_equal(t, r.history[:, 1] * step)
+    assert r.wall_time > r.time                      # the wall clock also saw the set-up reads
     ttf = r.time_to_final(1e-4)
     assert 0.0 <= ttf <= r.time
     assert r.time_to(r.best_objective) == r.time_to_final(0.0)
+
+
+def test_time_budget_stops_a_real_run(data_2d):
+    X, y, alpha = data_2d
+    r = train_weight_decay(X, y, alpha, width=16, n_epochs=10**6, eval_every=10**6,
+                           time_budget=0.2, random_state=0)
+    # No wall-clock upper bound: a loaded machine can make one epoch arbitrarily long.
+    assert r.time >= 0.2 and r.time <= r.wall_time
+    assert r.n_epochs < 10**6 and r.history[-1, 1] == r.n_epochs
+    assert np.all(r.history[:-1, 0] < 0.2)
 
 
 def test_cosine_schedule_runs(data_1d):
