@@ -30,7 +30,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from sklearn.utils import check_random_state
 
 __all__ = [
@@ -747,7 +747,7 @@ def _eval_dir(X, q, w, p, c):
     return v, order[j]
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def _ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
     """Local ascent of eta from each row of W0 (in place); returns (value^2, anchor, n_eval).
 
@@ -757,22 +757,26 @@ def _ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
     of DESIGN §6), then, if that gains nothing, along the gradient projected onto the ridge
     of points tied with the anchor, then along random great circles. The new direction
     re-chooses its bias, so eta never decreases.
+
+    The starts are independent, so they run in parallel; each start walks the random circles
+    from its own offset, so the result does not depend on the number of threads.
     """
     K, d = W0.shape
     N, T = q.shape
     val2 = np.zeros(K)
     anchor = np.zeros(K, np.int64)
-    n_eval = 0
-    p = np.empty(N)
-    c = np.empty(T)
-    A = np.empty(N)
-    B = np.empty(N)
-    v = np.empty(d)
-    bdir = np.empty(d)
-    basis = np.empty((d, d))
+    evals = np.zeros(K, np.int64)
     nR = R.shape[0]
-    r_ptr = 0
-    for k in range(K):
+    for k in prange(K):
+        p = np.empty(N)
+        c = np.empty(T)
+        A = np.empty(N)
+        B = np.empty(N)
+        v = np.empty(d)
+        bdir = np.empty(d)
+        basis = np.empty((d, d))
+        r_ptr = (k * max(n_perturb, 1)) % nR if nR > 0 else 0
+        n_eval = 0
         w = W0[k].copy()
         cur, m = _eval_dir(X, q, w, p, c)
         n_eval += 1
@@ -886,7 +890,8 @@ def _ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
             W0[k, i] = w[i]
         val2[k] = cur
         anchor[k] = m
-    return val2, anchor, n_eval
+        evals[k] = n_eval
+    return val2, anchor, evals.sum()
 
 
 def _distinct(W, vals, min_angle, limit):

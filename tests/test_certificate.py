@@ -284,6 +284,30 @@ def test_search_ascends_extra_directions():
     assert slid.n_evaluated > base.n_evaluated
 
 
+def test_search_does_not_depend_on_thread_count():
+    # The ascents run in parallel; each start owns its perturbation stream, so one thread
+    # and several give the same certificate.
+    numba = pytest.importorskip("numba")
+    rng = np.random.RandomState(5)
+    X = rng.standard_normal((150, 6))
+    q, _, _, _ = residual(X, rng)
+    E = rng.standard_normal((12, 6))
+    n_max = numba.config.NUMBA_NUM_THREADS
+    old = numba.get_num_threads()
+    try:
+        found = []
+        for n in sorted({1, min(2, n_max), n_max}):
+            numba.set_num_threads(n)
+            found.append(search_certificate(X, q[:, 0], 0.01, n_candidates=300, n_ascent=10,
+                                            extra_directions=E, ascend_extra=True,
+                                            random_state=0))
+    finally:
+        numba.set_num_threads(old)
+    for c in found[1:]:
+        assert c.eta == found[0].eta and c.n_evaluated == found[0].n_evaluated
+        np.testing.assert_array_equal(c.directions, found[0].directions)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_search_matches_exact_in_2d(seed):
     rng = np.random.RandomState(20 + seed)
