@@ -10,10 +10,11 @@ estimator, so improvements to the library show up when this script is rerun.
 
 Training: full-batch Adam in float64 on a grid of widths x learning rates x seeds, each run
 with the same fixed budget of training seconds (evaluation of (P) along the way is not
-counted; a longer budget for d >= 3, where training settles slowest). A run's objective is the best (P) value it recorded (its running best at the end,
-which favours training slightly over its last iterate), and the best run over the grid is
-reported. Its "time to final" is the first training time at which its running best got within
-1e-4 (relative) of that final value; resolution is the evaluation interval (budget / 100).
+counted; a longer budget for d >= 3, where training settles slowest). A run's objective is
+the best (P) value it recorded (its running best at the end, which favours training slightly
+over its last iterate), and the best run over the grid is reported. Its "time to final" is
+the first training time at which its running best got within 1e-4 (relative) of that final
+value; resolution is the evaluation interval (budget / 100).
 
 Usage:
     python benchmarks/bench_weight_decay.py            # full run, about 25 minutes on 2 cores
@@ -238,18 +239,18 @@ def markdown(rows, machine, settings, total):
         "",
         "Weight decay: full-batch Adam, float64, 1 torch thread, loss 0.5*mean((y-f)^2) + "
         "(alpha/2)(||V||^2+||W||^2), grid widths %s x lr %s x seeds %s, each run stopped after "
-        "%g s of training time (%g s for d >= 3; evaluations excluded). Every run's objective is (P) of its "
-        "exported canonical network (exact RTV2), best value recorded over the run; the best "
-        "run of the grid is shown. 'wd time to final' = first training time at which that "
-        "run's running-best (P) was within %g relative of its final value (resolution: "
-        "budget/100). '(rs-wd)/wd' < 0 means radonsolve is lower. The time ratio compares "
-        "training's time-to-final with radonsolve's fit time; it is bounded by the budget, "
-        "and where training ends above radonsolve it understates radonsolve's advantage. "
-        "(b) marks a best run that was still improving in the last 10%% of its budget "
-        "(budget-limited: more time would lower its objective). 'rs time to reach wd best' is "
-        "the time of the first refinement round whose restricted objective (an upper bound on "
-        "(P) at that round's network) was at most the best training objective, plus all of "
-        "the fit's time outside the rounds; the last column compares it with training's "
+        "%g s of training time (%g s for d >= 3; evaluations excluded). Every run's objective "
+        "is (P) of its exported canonical network (exact RTV2), best value recorded over the "
+        "run; the best run of the grid is shown. 'wd time to final' = first training time at "
+        "which that run's running-best (P) was within %g relative of its final value "
+        "(resolution: budget/100). '(rs-wd)/wd' < 0 means radonsolve is lower. The time ratio "
+        "compares training's time-to-final with radonsolve's fit time; it is bounded by the "
+        "budget, and where training ends above radonsolve it understates radonsolve's "
+        "advantage. (b) marks a best run that was still improving in the last 10%% of its "
+        "budget (budget-limited: more time would lower its objective). 'rs time to reach wd "
+        "best' is the time of the first refinement round whose restricted objective (an upper "
+        "bound on (P) at that round's network) was at most the best training objective, plus "
+        "all of the fit's time outside the rounds; the last column compares it with training's "
         "time-to-final (for d = 1, where there are no rounds, it is the whole fit time)."
         % (list(settings["widths"]), list(settings["lrs"]), list(settings["seeds"]),
            settings["budget"], settings["budget_high_d"], TTF_RTOL),

@@ -14,7 +14,7 @@ coordinate descent).
 
 import numpy as np
 
-from .dictionary import AffineProjector, ReLUDictionary
+from .dictionary import AffineProjector
 from .penalties import GroupL1
 
 __all__ = ["ProjectedLasso", "alpha_max_from_dictionary"]
