@@ -283,21 +283,26 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.directions_ = dic.directions
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
-        self.n_neurons_ = self.network_.n_neurons
         self.certificate_ = float(history[-1].eta)
         self.global_gap_ = float(gap_P)
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
                                                gap_P <= tol * problem.affine_objective))
-        self.n_rounds_ = len(history) - 1
-        self.refinement_history_ = history
         if self.sparsest:
             self.network_ = _sparsest_network(self.network_, X_fit)
-            self.n_neurons_ = self.network_.n_neurons
+        return self._finish_fit(X, y, alpha, u_all, t0, history=history)
+
+    def _finish_fit(self, X, y, alpha, u_all, t0, *, history=(), label=""):
+        """The attributes every fit path sets last, from ``network_``, and the verbose line."""
+        self.n_neurons_ = self.network_.n_neurons
+        self.refinement_history_ = list(history)
+        self.n_rounds_ = max(len(history) - 1, 0)
+        # (P) is evaluated on all the data the user passed, zero-weight rows included (they
+        # contribute nothing), so it is the same number whichever path produced the network.
         self.objective_ = objective(self.network_, X, y, alpha, u_all)
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:
-            print(f"[radonsolve] alpha={alpha:.4g}: {self.n_neurons_} neurons, objective "
-                  f"{self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
+            print(f"[radonsolve] {label}alpha={alpha:.4g}: {self.n_neurons_} neurons, "
+                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
                   f"{self.fit_time_:.3f} s")
         return self
 
@@ -314,20 +319,11 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             net.weights, net.biases, net.outer[:, None], net.skip_coef[:, None],
             [net.skip_intercept])
         self.directions_ = np.ones((1, 1))
-        self.n_neurons_ = net.n_neurons
         self.n_iter_ = int(fit.n_iter)
         self.dual_gap_ = float(fit.dual_gap)
-        self.objective_ = objective(self.network_, X, y, alpha, u_all)
         self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)
         self.alpha_max_ = _univariate_alpha_max(X_fit, Y[:, 0], u)
-        self.n_rounds_ = 0
-        self.refinement_history_ = []
-        self.fit_time_ = time.perf_counter() - t0
-        if self.verbose:
-            print(f"[radonsolve] univariate alpha={alpha:.4g}: {self.n_neurons_} knots, "
-                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
-                  f"{self.fit_time_:.3f} s")
-        return self
+        return self._finish_fit(X, y, alpha, u_all, t0, label="univariate ")
 
     def _set_certificate(self, X_fit, y_fit, u, alpha, net, tol):
         """certificate_, global_gap_ and certified_ computed from the residual of ``net``."""
@@ -359,16 +355,12 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.arrangement_exact_ = bool(info["exact"])
         self.n_patterns_ = int(info["n_patterns"])
         self.directions_ = net.weights.copy()
-        self.n_neurons_ = net.n_neurons
         self.n_iter_ = 0
-        self.objective_ = objective(net, X, y, alpha, u_all)
-        self.dual_gap_ = max(float(self.objective_ - info["objective"]), 0.0)
+        # The program's own optimum against (P) at the recovered network.
+        self.dual_gap_ = max(float(objective(net, X, y, alpha, u_all) - info["objective"]), 0.0)
         self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)
         self.alpha_max_ = np.nan
-        self.n_rounds_ = 0
-        self.refinement_history_ = []
-        self.fit_time_ = time.perf_counter() - t0
-        return self
+        return self._finish_fit(X, y, alpha, u_all, t0, label="arrangement ")
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X):

@@ -135,16 +135,28 @@ def _group_newton(H, C, V, HV, alpha, max_steps=50):
             if not slope < 0:
                 mu *= 100.0
                 continue
-            # A row whose step crosses zero: try dropping it outright.
+            # A row whose step crosses zero: the penalty's kink is there, so the quadratic
+            # model is wrong beyond it and the line search would crawl. Try the active-set
+            # moves instead: follow the step to the crossing and drop that row there, or
+            # drop it outright; take the better if it lowers the objective.
             cross = -np.einsum("ij,ij->i", U, step) / nrm
             i = int(np.argmax(cross))
             if cross[i] > 1.0:
+                j = A[i]
                 keep = np.delete(A, i)
                 p0 = _group_objective(H, C, V, keep, alpha) if len(keep) else 0.0
-                if p0 < p:
-                    j = A[i]
-                    HV -= np.outer(H[:, j], V[j])
-                    V[j] = 0.0
+                Vc = VA + step / cross[i]
+                Vc[i] = 0.0
+                Vfull = V.copy()
+                Vfull[A] = Vc
+                pc = _group_objective(H, C, Vfull, keep, alpha) if len(keep) else 0.0
+                if min(p0, pc) < p:
+                    if pc < p0:
+                        V[A] = Vc
+                        HV[:] = H[:, A] @ Vc
+                    else:
+                        HV -= np.outer(H[:, j], V[j])
+                        V[j] = 0.0
                     improved = moved = True
                     break
             # The smooth part is a quadratic in t: p(t) = q0 + q1 t + q2 t^2 + penalty(t).
@@ -216,7 +228,7 @@ class WorkingSetCD:
         Falls back to block CD with Anderson acceleration if that stalls."""
         HV = H @ V
         diagH = np.diag(H)
-        rounds = 0
+        rounds = stalls = 0
         for rounds in range(1, self.max_epochs + 1):
             _group_newton(H, C, V, HV, alpha)
             p, d = gram_objective_and_gap(H, C, V, HV, bb, alpha)
@@ -229,9 +241,16 @@ class WorkingSetCD:
             if len(viol) == 0:
                 if _group_newton(H, C, V, HV, alpha):
                     continue
-                # Newton cannot improve: finish with block CD.
-                break
-            n_add = max(1, int(np.sum(~inactive)) // 8)
+                # Newton stalls when a row heads for zero: the penalty's curvature alpha/||V_j||
+                # blows up and the steps shrink. A few block-CD epochs set such rows exactly
+                # to zero (their block minimizer is zero); then Newton resumes on the smaller
+                # support. Only if that stops paying does block CD finish alone.
+                stalls += 1
+                if stalls > 20:
+                    break
+                gram_cd_epochs(H, C, V, HV, alpha, 5)
+                continue
+            n_add = max(4, int(np.sum(~inactive)) // 2)
             for j in viol[np.argsort(-gn[viol])[:n_add]]:
                 gj = C[j] - HV[j]
                 nj = float(np.linalg.norm(gj))
