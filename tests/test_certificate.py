@@ -5,6 +5,7 @@ import pytest
 
 from radonsolve.certificate import (
     Certificate,
+    SweepEvents,
     duality_gap_for_P,
     eta,
     exact_certificate_2d,
@@ -186,6 +187,27 @@ def test_exact_2d_all_points_on_lines():
     alpha = 0.01
     cert = exact_certificate_2d(X, q[:, 0], alpha)
     assert cert.eta == pytest.approx(brute_sup_2d(X, q, alpha), rel=1e-9)
+
+
+def test_sweep_events_reused_across_residuals():
+    # The critical angles depend on X only: one SweepEvents serves every residual on the
+    # same points (duplicates included) and gives exactly the certificate built afresh.
+    rng = np.random.RandomState(8)
+    X = np.vstack([rng.standard_normal((30, 2)), grid_points(rng, 8, n_dup=2)])
+    events = SweepEvents(X)
+    for T in (1, 2):
+        for _ in range(3):
+            q, _, _, _ = residual(X, rng, T=T)
+            fresh = exact_certificate_2d(X, q, 0.01)
+            reused = exact_certificate_2d(X, q, 0.01, events=events)
+            assert reused.eta == fresh.eta and reused.index == fresh.index
+            np.testing.assert_array_equal(reused.directions, fresh.directions)
+            assert reused.eta == pytest.approx(brute_sup_2d(X, q, 0.01), rel=1e-9)
+    q_other, _, _, _ = residual(X[1:], rng)
+    with pytest.raises(ValueError, match="other data"):
+        exact_certificate_2d(X[1:], q_other, 0.01, events=events)
+    with pytest.raises(ValueError, match="2 features"):
+        SweepEvents(rng.standard_normal((5, 3)))
 
 
 def test_exact_2d_several_outputs():
