@@ -45,10 +45,12 @@ def normalized_weights(sample_weight, X):
     if sample_weight is None:
         return np.full(N, 1.0 / N)
     s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    total = float(s.sum())
-    if not np.isfinite(total) or total <= 0:
-        raise ValueError("sample_weight must have a positive, finite sum.")
-    return s / total
+    top = float(s.max()) if N else 0.0
+    if not top > 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    # Scaled by the largest weight first: huge (finite) weights would overflow the sum.
+    s = s / top
+    return s / s.sum()
 
 
 def check_X_predict(X, n_features):
