@@ -457,6 +457,7 @@ def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
     eyeT = np.eye(T)
     steps = 0
     stall = 0
+
     while steps < max_steps:
         steps += 1
         if not need_solve:
@@ -518,18 +519,22 @@ def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
         pen0 = alpha * float(nr.sum())
         gl = -g[ii]
 
-        def change(t, zero=-1):
+        none = np.zeros(0, dtype=np.int64)
+
+        def change(t, zeros=none):
+            """Objective change at xs + t dlt with the blocks ``zeros`` set to zero."""
             Xn = Xs + t * D
             f = t * gd + 0.5 * t * t * dSd
-            if zero >= 0:
-                sl = slice(zero * T, (zero + 1) * T)
-                e = -Xn[zero]
-                f += float(gl[sl] @ e) + t * float(Sd[sl] @ e) + 0.5 * float(e @ S_aa[sl, sl] @ e)
+            if len(zeros):
+                zi = (zeros[:, None] * T + np.arange(T)).ravel()
+                e = -Xn[zeros].ravel()
+                f += float(gl[zi] @ e) + t * float(Sd[zi] @ e) \
+                    + 0.5 * float(e @ S_aa[np.ix_(zi, zi)] @ e)
                 Xn = Xn.copy()
-                Xn[zero] = 0.0
+                Xn[zeros] = 0.0
             return f + alpha * float(np.linalg.norm(Xn, axis=1).sum()) - pen0
 
-        cands = [(1.0, -1)]
+        cands = [(1.0, none)]
         dd = np.einsum("ij,ij->i", D, D)
         with np.errstate(divide="ignore", invalid="ignore"):
             tstar = -np.einsum("ij,ij->i", Xs, D) / dd
@@ -537,8 +542,14 @@ def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
         if len(near):
             dist = np.linalg.norm(Xs[near] + tstar[near, None] * D[near], axis=1)
             near = near[dist <= 0.5 * nr[near]]
-            cands += [(float(tstar[a]), int(a)) for a in near]
-        best_t, best_z, best_f = 0.0, -1, 0.0
+            near = near[np.argsort(tstar[near])]
+            # Each block alone at its closest approach to zero, and every prefix of them
+            # (all blocks reached by then set to zero): after many blocks entered together,
+            # dozens leave again, and one factorization per leaving block was most of the
+            # cost (measured: 171 of 213 steps on a 608-block subproblem).
+            cands += [(float(tstar[a]), np.array([a])) for a in near]
+            cands += [(float(tstar[near[m - 1]]), near[:m]) for m in range(2, len(near) + 1)]
+        best_t, best_z, best_f = 0.0, none, 0.0
         for t, z in cands:
             f = change(t, z)
             if f < best_f:
@@ -566,8 +577,8 @@ def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
             continue
         stall = 0
         xn = xs + best_t * dlt
-        if best_z >= 0:
-            xn[best_z * T:(best_z + 1) * T] = 0.0
+        if len(best_z):
+            xn.reshape(na, T)[best_z] = 0.0
             active[act[best_z]] = False
         g -= S[:, ii] @ (xn - xs)
         x[ii] = xn
@@ -577,7 +588,7 @@ def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
         ok = nr > 0
         G = g[ii].reshape(na, T)
         v = np.linalg.norm(-G[ok] + alpha * Xs[ok] / nr[ok, None], axis=1)
-        need_solve = best_z >= 0 or (v.size and v.max() > tol)
+        need_solve = len(best_z) > 0 or (v.size and v.max() > tol)
         if steps % 50 == 0:
             g = c - S @ x
     return steps, np.inf
