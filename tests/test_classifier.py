@@ -187,4 +187,3 @@ def test_validation_errors():
     clf = RadonReLUClassifier(alpha=1e-2, random_state=0).fit(X, y)
     with pytest.raises(ValueError):
         clf.predict(np.ones((3, 5)))
-
