@@ -8,6 +8,7 @@ user sees in a minute what the library returns: a small network, its RTV2, the o
 import argparse
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -41,13 +42,20 @@ def run_demo(plot=None, random_state=0, out=sys.stdout):
         t0 = time.perf_counter()
         amax = alpha_max(Xtr, ytr, random_state=random_state)
         model = RadonReLURegressor(alpha=frac * amax, random_state=random_state)
-        model.fit(Xtr, ytr)
+        # Warnings become notes under the table: the demo's reader should see why a fit
+        # stopped next to its row, not a traceback-like line in the middle of the output.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(Xtr, ytr)
         elapsed = time.perf_counter() - t0
+        exact = Xtr.shape[1] <= 2
         rows.append(dict(
             data=name, N=Xtr.shape[0], d=Xtr.shape[1], alpha=model.alpha,
             neurons=model.n_neurons_, rtv2=model.network_.rtv2, objective=model.objective_,
             gap=model.dual_gap_, certificate=getattr(model, "certificate_", np.nan),
-            time=elapsed, r2_train=model.score(Xtr, ytr), r2_test=model.score(Xte, yte)))
+            certified=bool(getattr(model, "certified_", False)), exact=exact,
+            time=elapsed, r2_train=model.score(Xtr, ytr), r2_test=model.score(Xte, yte),
+            notes=[f"{w.category.__name__}: {w.message}" for w in caught]))
         if Xtr.shape[1] == 1:
             fitted_1d = (model, Xtr, ytr)
     header = ("| data | N | d | alpha | neurons | RTV2 | objective | gap | certificate | "
@@ -55,10 +63,19 @@ def run_demo(plot=None, random_state=0, out=sys.stdout):
     print(header, file=out)
     print("|" + "---|" * 12, file=out)
     for r in rows:
+        kind = "certified" if r["certified"] else "exact" if r["exact"] else "searched"
         print(f"| {r['data']} | {r['N']} | {r['d']} | {r['alpha']:.3g} | {r['neurons']} | "
               f"{r['rtv2']:.4g} | {r['objective']:.6g} | {r['gap']:.1e} | "
-              f"{r['certificate']:.4g} | {r['time']:.2f} | {r['r2_train']:.3f} | "
+              f"{r['certificate']:.4g} ({kind}) | {r['time']:.2f} | {r['r2_train']:.3f} | "
               f"{r['r2_test']:.3f} |", file=out)
+    notes = [(r["data"], n) for r in rows for n in r["notes"]]
+    if notes:
+        print("\nNotes:", file=out)
+        for data, n in notes:
+            print(f"- {data}: {n}", file=out)
+    print("\ngap: duality gap of the fit on its directions; certificate: the largest eta over "
+          "all directions (<= 1 + tol: optimal for (P)), exact for d <= 2, searched above.",
+          file=out)
     if plot and fitted_1d is not None:
         path = _plot_1d(*fitted_1d, plot)
         if path:

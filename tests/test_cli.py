@@ -23,6 +23,13 @@ def test_demo_table(tmp_path):
         assert r["gap"] >= -1e-12
         assert r["r2_train"] > 0.5
     assert rows[0]["r2_test"] > 0.9  # the 1D truth is recovered
+    # 1-D and 2-D fits carry an exact certificate that holds; diabetes a searched one
+    assert rows[0]["certified"] and rows[1]["certified"]
+    assert "(certified)" in text and "(searched)" in text
+    # warnings are reported under the table, not raised at the user
+    for r in rows:
+        for n in r["notes"]:
+            assert f"- {r['data']}: {n}" in text
     pytest.importorskip("matplotlib")
     assert png.exists() and png.stat().st_size > 1000
 
