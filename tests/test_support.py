@@ -78,3 +78,21 @@ def test_collinear_bump_needs_a_neuron():
     m = RadonReLURegressor(alpha=1e-6, directions=16, random_state=0).fit(X, y)
     assert m.n_neurons_ == 1
     np.testing.assert_allclose(m.predict(X), y, atol=1e-4)
+
+
+@pytest.mark.parametrize("inst", [0, 1, 3])
+def test_representer_bound_several_outputs(inst):
+    # T outputs: the fitted values live in an (N' - rank[1, X]) x T space, so support
+    # reduction leaves at most T (N' - rank[1, X]) neurons; outputs that are multiples of one
+    # another share every neuron, and the single-output bound holds.
+    X, y = list(_instances())[inst]
+    rng = np.random.default_rng(inst)
+    kw = dict(alpha=1e-7, directions=500, refine=False, random_state=0, tol=1e-8, max_iter=50)
+    Y = np.column_stack([y, rng.standard_normal(len(X)), np.abs(y)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RadonReLURegressor(**kw).fit(X, Y)
+        m1 = RadonReLURegressor(**kw).fit(X, y[:, None] * [1.0, -2.0, 3.0])
+    assert m.network_.outer.shape == (m.n_neurons_, 3)
+    assert m.n_neurons_ <= 3 * neuron_bound(X)
+    assert m1.n_neurons_ <= neuron_bound(X)
