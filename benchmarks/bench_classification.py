@@ -57,13 +57,13 @@ Writes benchmarks/results/classification.md (``--out`` to change).
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
-import subprocess
 import sys
 import time
 import warnings
+
+from _common import fmt, load_average, peak_mib, run_json_child
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -98,12 +98,6 @@ def load(name):
 
 def emit(**kw):
     print(json.dumps(kw), flush=True)
-
-
-def peak_mib():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def c_objective(F, y_enc, alpha, V):
@@ -289,13 +283,7 @@ def run_child(method, problem, frac, args):
            "--budget", repr(args.budget), "--repeats", str(args.repeats),
            "--affine-scale", repr(args.affine_scale)]
     hard = args.budget * 1.5 + 60
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=hard)
-        stdout, err, timed_out = out.stdout, out.stderr, False
-    except subprocess.TimeoutExpired as exc:
-        stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        err, timed_out = "", True
-    lines = [json.loads(ln) for ln in stdout.splitlines() if ln.startswith("{")]
+    lines, err, timed_out = run_json_child(cmd, hard)
     finals = [ln for ln in lines if ln.get("final")]
     if finals:
         return finals[-1]
@@ -313,12 +301,6 @@ def dense_gib(problem):
     sizes = {"iris": (105, 4), "wine": (124, 13)}
     N, d = (int(problem.split("-")[1]), 2) if "-" in problem else sizes[problem]
     return 8.0 * N * (N_DIRECTIONS * (N - 2) + d) / 2 ** 30
-
-
-def fmt(v, spec):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return format(v, spec)
 
 
 def main():
@@ -383,10 +365,7 @@ def main():
             r["subopt"] = (r["objective"] - best) / best
     rs_time = {(r["problem"], r["frac"]): r.get("time") for r in rows
                if r["method"] == "radonsolve"}
-    try:
-        load_avg = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        load_avg = "n/a"
+    load_avg = load_average()
     import sklearn
 
     lines = [

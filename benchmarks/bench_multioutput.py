@@ -39,13 +39,13 @@ Writes benchmarks/results/multioutput.md (``--out`` to change).
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
-import subprocess
 import sys
 import time
 import warnings
+
+from _common import fmt, load_average, peak_mib, run_json_child
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -81,12 +81,6 @@ def load(name):
 
 def emit(**kw):
     print(json.dumps(kw), flush=True)
-
-
-def peak_mib():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def setup(args):
@@ -220,22 +214,14 @@ def run_child(method, problem, frac, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--method", method,
            "--problem", problem, "--frac", repr(frac), "--tol", repr(args.tol),
            "--repeats", str(args.repeats)]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=args.budget)
-    except subprocess.TimeoutExpired:
+    lines, err, timed_out = run_json_child(cmd, args.budget)
+    if timed_out:
         return dict(method=method, status="timeout", note=f"killed after {args.budget:g} s")
-    lines = [json.loads(ln) for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
-        return dict(method=method, status="error", note=out.stderr.strip()[-300:])
+        return dict(method=method, status="error", note=err.strip()[-300:])
     r = lines[-1]
     r.setdefault("status", "ok")
     return r
-
-
-def fmt(v, spec):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return format(v, spec)
 
 
 def main():
@@ -288,10 +274,7 @@ def main():
                       file=sys.stderr, flush=True)
     total = time.perf_counter() - t_total
 
-    try:
-        load_avg = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        load_avg = "n/a"
+    load_avg = load_average()
     lines = [
         f"# Multi-output (P): shared neurons vs separate fits "
         f"({'quick' if args.quick else 'full'} run)", "",

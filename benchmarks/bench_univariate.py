@@ -63,10 +63,11 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 import warnings
+
+from _common import fmt, git_commit, load_average, peak_mib, run_json_child
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -145,12 +146,6 @@ EMIT_EXTRA = {}
 
 def emit(**kw):
     print(json.dumps({**EMIT_EXTRA, **kw}), flush=True)
-
-
-def peak_mib():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------------------- children
@@ -444,13 +439,7 @@ def run_child(method, N, frac, args):
         hard = len(TORCH_WIDTHS) * len(TORCH_LRS) * args.torch_budget * 4 + 60
     else:
         hard = max(120.0, 1.5 * args.budget + 30)
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=hard)
-        stdout, err, timed_out = out.stdout, out.stderr, False
-    except subprocess.TimeoutExpired as exc:
-        stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        err, timed_out = "", True
-    lines = [json.loads(ln) for ln in stdout.splitlines() if ln.startswith("{")]
+    lines, err, timed_out = run_json_child(cmd, hard)
     finals = [ln for ln in lines if ln.get("final")]
     if finals:
         return finals
@@ -466,18 +455,8 @@ def run_child(method, N, frac, args):
 
 
 def machine():
-    try:
-        load = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        load = "n/a"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                capture_output=True, text=True, check=False).stdout.strip() or "n/a"
-        if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
-                          capture_output=True, text=True, check=False).stdout.strip():
-            commit += " (with uncommitted changes)"
-    except OSError:
-        commit = "n/a"
+    load = load_average()
+    commit = git_commit()
     import celer
     import clarabel
     import cvxpy
@@ -491,12 +470,6 @@ def machine():
             f"skglm {skglm.__version__}, celer {celer.__version__}, cvxpy {cvxpy.__version__} "
             f"(Clarabel {clarabel.__version__}), torch {torch.__version__}; radonsolve commit "
             f"{commit}")
-
-
-def fmt(v, spec):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return format(v, spec)
 
 
 def report(rows, args, total, cmdline):

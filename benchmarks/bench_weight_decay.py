@@ -35,6 +35,7 @@ import time
 import warnings
 
 import numpy as np
+from _common import git_commit, load_average
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -84,19 +85,8 @@ def machine_description():
                     break
     except OSError:
         pass
-    try:
-        load = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        load = "n/a"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                capture_output=True, text=True).stdout.strip() or "n/a"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=HERE, capture_output=True, text=True).stdout.strip()
-        if dirty:
-            commit += " (with uncommitted changes)"
-    except OSError:
-        commit = "n/a"
+    load = load_average()
+    commit = git_commit()
     import torch
 
     import radonsolve
@@ -332,10 +322,7 @@ def main(argv=None):
             rows.append(row)
             print(fmt_row(row), flush=True)
     total = time.perf_counter() - t_start
-    try:
-        machine["load_average_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        pass
+    machine["load_average_end"] = load_average()
 
     md = markdown(rows, machine, settings, total)
     md += f"\nLoad average at end: {machine.get('load_average_end', 'n/a')}.\n"
