@@ -58,6 +58,13 @@ def run_json_child(cmd, timeout):
     return records, err, timed_out
 
 
+def write_text(path, text):
+    """Write a report, creating its directory (a bare file name means the current one)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
 def fmt(v, spec):
     """A table cell: '-' for a missing or NaN value."""
     if v is None or (isinstance(v, float) and math.isnan(v)):

@@ -63,7 +63,7 @@ import sys
 import time
 import warnings
 
-from _common import fmt, load_average, peak_mib, run_json_child
+from _common import fmt, load_average, peak_mib, run_json_child, write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -408,9 +408,7 @@ def main():
               "evaluated at the solution of a different problem."]
     md = "\n".join(lines) + "\n"
     print(md)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        fh.write(md)
+    write_text(args.out, md)
 
 
 if __name__ == "__main__":

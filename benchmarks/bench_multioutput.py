@@ -45,7 +45,7 @@ import sys
 import time
 import warnings
 
-from _common import fmt, load_average, peak_mib, run_json_child
+from _common import fmt, load_average, peak_mib, run_json_child, write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -314,9 +314,7 @@ def main():
             f"{fmt(r.get('peak_mib'), '.0f')} | {note} |")
     md = "\n".join(lines) + "\n"
     print(md)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        fh.write(md)
+    write_text(args.out, md)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ import sys
 import time
 import warnings
 
-from _common import fmt, git_commit, load_average, peak_mib, run_json_child
+from _common import fmt, git_commit, load_average, peak_mib, run_json_child, write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -605,9 +605,7 @@ def main():
                           f"gap={fmt(r.get('rel_gap'), '.1e')}", file=sys.stderr, flush=True)
     md = report(rows, args, time.perf_counter() - t_total, cmdline)
     print(md)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        fh.write(md)
+    write_text(args.out, md)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import git_commit, load_average
+from _common import git_commit, load_average, write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -326,9 +326,7 @@ def main(argv=None):
 
     md = markdown(rows, machine, settings, total)
     md += f"\nLoad average at end: {machine.get('load_average_end', 'n/a')}.\n"
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as fh:
-        fh.write(md)
+    write_text(out, md)
     with open(os.path.splitext(out)[0] + ".json", "w") as fh:
         json.dump({"machine": machine, "settings": settings, "total_seconds": total,
                    "rows": rows}, fh, indent=1)
