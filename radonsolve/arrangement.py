@@ -47,7 +47,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .network import ReLUNetwork
-from .solvers.logistic import _feature_sign
+from .solvers._cd import lasso_active_set
+from .solvers.working_set import _N_TRACK, _SINGULAR
 
 __all__ = ["fit_arrangement", "arrangement_patterns"]
 
@@ -310,8 +311,10 @@ def fit_arrangement(X, Y, u, alpha, *, patterns="auto", n_patterns=1000, random_
         G = proj(su[:, None] * Hid)
         bvec = proj(su * Y)
         x = np.zeros(len(B))
-        _feature_sign(np.ascontiguousarray(G.T @ G), G.T @ bvec, x, alpha, 100000, 1e-10,
-                      1e-12)
+        # One atom enters at a time; columns in the span of the active ones enter by a swap,
+        # so the active columns stay independent (at most N of them).
+        lasso_active_set(np.ascontiguousarray(G.T @ G), G.T @ bvec, x, alpha, 100000, 1e-10,
+                         _SINGULAR, 1, min(len(x), G.shape[0]), _N_TRACK)
         nz = x != 0
         W, B, V, Hid = W[nz], B[nz], x[nz], Hid[:, nz]
     # Optimal skip connection given the neurons (weighted least squares): never worse than

@@ -6,7 +6,8 @@ The solver end to end is tested through the classifier (tests/test_classifier.py
 import numpy as np
 import pytest
 
-from radonsolve.solvers.logistic import _feature_sign, _group_active_set
+from radonsolve.solvers._cd import lasso_active_set
+from radonsolve.solvers.logistic import _group_active_set
 
 
 def _relu_gram(n_atoms, T, seed):
@@ -31,7 +32,8 @@ def test_subproblem_solvers_meet_kkt(T):
         alpha = frac * g0
         x = np.zeros_like(c)
         if T == 1:
-            _feature_sign(S, c, x, alpha, 10000, 1e-10, 1e-12)
+            _, ok = lasso_active_set(S, c, x, alpha, 10000, 1e-10, 1e-10, 16, len(x), 64)
+            assert ok
         else:
             steps, viol = _group_active_set(S, c, x, alpha, T, 1e-10 * alpha)
             assert viol == 0.0 and steps < 2000

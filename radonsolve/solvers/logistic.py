@@ -57,13 +57,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import entr
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from ._cd import lasso_active_set
 from .result import SolverResult, merge_warm_start
+from .working_set import _MAX_ADD, _N_TRACK, _SINGULAR
 
 __all__ = ["LogisticProblem", "WorkingSetNewton", "CvxpyLogistic", "LogisticResult"]
 
@@ -308,130 +309,6 @@ def _psd_pinv(H, rcond=1e-12):
 
 
 # ----------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _feature_sign(S, c, x, alpha, max_steps, rtol, ridge):
-    """Exact lasso ``min 0.5 x^T S x - c^T x + alpha ||x||_1`` by feature-sign search.
-
-    (Lee, Battle, Raina and Ng, 2007.) With the active set and signs fixed the minimizer
-    solves ``S_AA x_A = c_A - alpha s_A``; a line search over the segment to it, evaluated
-    at its end and wherever a coefficient crosses zero, takes the best point; the most
-    violating inactive coordinate enters when the active set is optimal. Every step
-    decreases the objective, and once the signs are right the step lands on the exact
-    solution (coordinate descent only approaches it on nearly collinear columns).
-    In place on x (warm start: its nonzeros). Returns (steps, converged).
-    """
-    k = x.shape[0]
-    g = c - S @ x                      # minus the gradient of the smooth part
-    sgn = np.sign(x)
-    active = x != 0.0
-    need_solve = np.any(active)
-    thr = alpha * (1.0 + rtol)
-    steps = 0
-    stall = 0
-    while steps < max_steps:
-        steps += 1
-        if not need_solve:
-            best = -1
-            bestval = thr
-            for j in range(k):
-                if not active[j] and abs(g[j]) > bestval:
-                    bestval = abs(g[j])
-                    best = j
-            if best < 0:
-                g = c - S @ x
-                ok = True
-                for j in range(k):
-                    if active[j]:
-                        if abs(g[j] - alpha * sgn[j]) > rtol * alpha:
-                            ok = False
-                    elif abs(g[j]) > thr:
-                        ok = False
-                if ok:
-                    return steps, True
-                need_solve = True
-                continue
-            active[best] = True
-            sgn[best] = 1.0 if g[best] > 0 else -1.0
-        act = np.flatnonzero(active)
-        na = act.shape[0]
-        M = np.empty((na, na))
-        rhs = np.empty(na)
-        for a in range(na):
-            for b in range(na):
-                M[a, b] = S[act[a], act[b]]
-            M[a, a] += ridge * S[act[a], act[a]] + 1e-300
-            rhs[a] = c[act[a]] - alpha * sgn[act[a]]
-        xn = np.linalg.solve(M, rhs)
-        d = np.empty(na)
-        for a in range(na):
-            d[a] = xn[a] - x[act[a]]
-        # f(t) - f(0) along x + t d: -t g.d + t^2/2 d'Sd + alpha (|x + t d|_1 - |x|_1)
-        gd = 0.0
-        dSd = 0.0
-        for a in range(na):
-            gd += g[act[a]] * d[a]
-            sd = 0.0
-            for b in range(na):
-                sd += S[act[a], act[b]] * d[b]
-            dSd += d[a] * sd
-        l1_0 = 0.0
-        for a in range(na):
-            l1_0 += abs(x[act[a]])
-        best_t = 1.0
-        l1 = 0.0
-        for a in range(na):
-            l1 += abs(xn[a])
-        best_f = -gd + 0.5 * dSd + alpha * (l1 - l1_0)
-        for a in range(na):
-            xa = x[act[a]]
-            if xa != 0.0 and xa * xn[a] < 0.0:
-                t = xa / (xa - xn[a])
-                if t <= 0.0 or t >= 1.0:
-                    continue
-                l1 = 0.0
-                for b in range(na):
-                    if b != a:
-                        l1 += abs(x[act[b]] + t * d[b])
-                f = -t * gd + 0.5 * t * t * dSd + alpha * (l1 - l1_0)
-                if f < best_f:
-                    best_f = f
-                    best_t = t
-        if not best_f < 0.0:
-            # No decrease (rounding level): the active set is solved; look for entrants,
-            # and give up if that keeps failing.
-            stall += 1
-            if stall > 2:
-                return steps, False
-            g = c - S @ x
-            need_solve = False
-            continue
-        stall = 0
-        for a in range(na):
-            j = act[a]
-            new = x[j] + best_t * d[a]
-            if best_t < 1.0 and x[j] * xn[a] < 0.0 and \
-                    abs(best_t - x[j] / (x[j] - xn[a])) <= 1e-14:
-                new = 0.0
-            x[j] = new
-        g = c - S @ x
-        need_solve = False
-        for a in range(na):
-            j = act[a]
-            if x[j] == 0.0:
-                active[j] = False
-                sgn[j] = 0.0
-                need_solve = True
-            else:
-                sgn[j] = 1.0 if x[j] > 0 else -1.0
-        if not need_solve:
-            for a in range(na):
-                j = act[a]
-                if active[j] and abs(g[j] - alpha * sgn[j]) > rtol * alpha:
-                    need_solve = True
-                    break
-    return steps, False
-
-
 def _group_active_set(S, c, x, alpha, T, tol, max_steps=10000):
     """Group lasso ``min 0.5 x^T S x - c^T x + alpha sum_j ||x_j||`` (blocks of T), in place.
 
@@ -701,7 +578,10 @@ class WorkingSetNewton:
                 # the outer iteration converge quadratically once the support is found.
                 x = b_V.copy()
                 if T == 1:
-                    _feature_sign(S, c, x, alpha, self.max_inner, 1e-10, 1e-12)
+                    # The regression solver's exact active-set lasso: no rank bound
+                    # here (cap = k), the same entry and tracking settings.
+                    lasso_active_set(S, c, x, alpha, self.max_inner, 1e-10, _SINGULAR,
+                                     _MAX_ADD, len(x), _N_TRACK)
                 else:
                     _group_active_set(S, c, x, alpha, T, 1e-10 * alpha, self.max_inner)
                 d_V = x - b_V
