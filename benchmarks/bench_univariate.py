@@ -48,13 +48,25 @@ Reported per run: time (s), (P) objective, relative suboptimality ``(obj - best)
 RSS of the run's process and its RSS just before the timed part. The summary gives, per
 instance, ``peer time / radonsolve time`` for the fastest peer that reached each criterion.
 
+Many-knot case (``--many-knots``): radonsolve alone on a target with many knots, where
+memory and time used to grow with N x n_knots. The truth is ``make_data(N, seed,
+n_knots=100)`` (100 random knots, noise 0.1) and alpha = 3e-6 x alpha_max, which gives about
+100 knots at N = 10^6 (96 with seed 0). Two paths, each in its own fresh process so that its
+peak RSS (``ru_maxrss``: interpreter, imports, the data and everything the fit allocates) is
+its own: ``solve_univariate(x, y, None, alpha)`` and the user path
+``RadonReLURegressor(alpha=alpha).fit(x[:, None], y)`` (solve, certificate over all
+directions, alpha_max, objective on the data). Kernels are loaded on small data first; the
+time is the median of ``--repeats`` fits. Target: at most 5 s and 1 GiB peak RSS.
+
 Usage::
 
     python benchmarks/bench_univariate.py --quick     # N in {1e3, 1e4}, 2 alphas, ~6 min
     python benchmarks/bench_univariate.py             # full grid, ~15 min on 2 busy cores
     python benchmarks/bench_univariate.py --sizes 1000 10000 --fracs 1e-2 --methods radonsolve celer
+    python benchmarks/bench_univariate.py --many-knots   # N = 1e6, ~100 knots, ~1 min
 
-The markdown is printed and written to benchmarks/results/univariate.md (``--out`` to change).
+The markdown is printed and written to benchmarks/results/univariate.md (``--out`` to change;
+``--many-knots`` writes benchmarks/results/univariate_many_knots.md).
 """
 
 import argparse
@@ -82,6 +94,9 @@ TORCH_LRS = (1e-2, 1e-3)
 TORCH_FULL_BATCH_MAX_N = 10_000
 TORCH_BATCH = 4096
 IPM_NNZ_RTOL = 1e-6
+MANY_TRUTH_KNOTS = 100
+MANY_FRAC = 3e-6
+MANY_PATHS = ("solve_univariate", "RadonReLURegressor.fit")
 
 
 # ----------------------------------------------------------------------------- data
@@ -404,6 +419,107 @@ def child_torch(inst, args):
               f"{r.time:.1f} s; sweep wall {sweep:.0f} s")
 
 
+def current_rss_mib():
+    """Resident memory now (not the peak), MiB, from /proc (nan where unavailable)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def child_many_knots(args):
+    """One path of the many-knot case, in this fresh process (alpha comes from the parent)."""
+    import numpy as np
+
+    from radonsolve import RadonReLURegressor
+    from radonsolve.univariate import solve_univariate
+
+    path, alpha = args.child_path, args.alpha
+    xw, yw = make_data(2000, 1, n_knots=MANY_TRUTH_KNOTS)   # warm-up: load every kernel
+    solve_univariate(xw, yw, None, 1e-3)
+    RadonReLURegressor(alpha=1e-3).fit(xw[:, None], yw)
+    x, y = make_data(args.sizes[0], args.seed, n_knots=MANY_TRUTH_KNOTS)
+    base = current_rss_mib()
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        if path == "solve_univariate":
+            fit = solve_univariate(x, y, None, alpha, tol=args.tol)
+        else:
+            model = RadonReLURegressor(alpha=alpha, tol=args.tol).fit(x[:, None], y)
+        times.append(time.perf_counter() - t0)
+    if path == "solve_univariate":
+        info = dict(knots=fit.n_knots, objective=fit.objective, rel_gap=fit.relative_gap,
+                    certificate=fit.certificate, n_iter=fit.n_iter)
+    else:
+        # the relative gap is dual_gap_ / affine objective, divided in the parent
+        info = dict(knots=model.n_neurons_, objective=model.objective_,
+                    certificate=model.certificate_, certified=bool(model.certified_),
+                    n_iter=model.n_iter_, dual_gap=model.dual_gap_)
+    emit(final=True, path=path, time=float(np.median(times)), times=times,
+         peak_mib=peak_mib(), base_mib=base, **info)
+
+
+def run_many_knots(args):
+    """Parent of the many-knot case: data and alpha here, each path in its own child."""
+    from radonsolve.univariate import solve_univariate, univariate_alpha_max
+
+    N = args.sizes[0]
+    x, y = make_data(N, args.seed, n_knots=MANY_TRUTH_KNOTS)
+    amax = univariate_alpha_max(x, y)
+    alpha = MANY_FRAC * amax
+    aff = solve_univariate(x, y, None, 2 * amax).affine_objective   # no knot: the affine fit
+    del x, y
+    load = load_average()
+    rows = []
+    for path in MANY_PATHS:
+        cmd = [sys.executable, os.path.abspath(__file__), "--many-knots", "--child-path", path,
+               "--alpha", repr(alpha), "--sizes", str(N), "--seed", str(args.seed),
+               "--tol", repr(args.tol), "--repeats", str(args.repeats)]
+        lines, err, timed_out = run_json_child(cmd, 900)
+        finals = [ln for ln in lines if ln.get("final")]
+        row = finals[0] if finals else dict(path=path, note=(
+            "timeout" if timed_out else err.strip()[-300:]))
+        rows.append(row)
+        print(f"{path}: {row}", file=sys.stderr, flush=True)
+    cmdline = "python benchmarks/" + " ".join([os.path.basename(__file__)] + sys.argv[1:])
+    lines = [f"# Univariate (P) with many knots: N = {N:,}, about 100 knots", "",
+             f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
+             f"{os.cpu_count()} CPUs (shared), load average at start {load}, at end "
+             f"{load_average()}; radonsolve commit {git_commit()}",
+             f"- command: `{cmdline}`",
+             f"- data: `make_data({N}, seed={args.seed}, n_knots={MANY_TRUTH_KNOTS})` (100 "
+             f"random knots, noise 0.1); alpha = {MANY_FRAC:g} x alpha_max = {alpha:.6g}; "
+             f"tol = {args.tol:g}",
+             f"- time: median of {args.repeats} fits after a warm-up on small data; peak RSS: "
+             "the child process's ru_maxrss (interpreter, imports, data and fit); 'RSS "
+             "before': resident memory after imports, warm-up and data, before the first fit.",
+             "- target (issue 12): at most 5 s and 1 GiB peak RSS, data included.", "",
+             "| path | time (s) | all times (s) | peak RSS (MiB) | RSS before (MiB) | knots "
+             "| objective | rel. gap | certificate | notes |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        gap = r.get("rel_gap")
+        if gap is None and r.get("dual_gap") is not None:
+            gap = r["dual_gap"] / aff
+        note = r.get("note", "")
+        if "certified" in r:
+            note = f"certified_={r['certified']}; {r.get('n_iter')} solver it." + note
+        elif "n_iter" in r:
+            note = f"{r['n_iter']} outer it." + note
+        times = ", ".join(f"{t:.3g}" for t in r.get("times", []))
+        lines.append(
+            f"| `{r['path']}` | {fmt(r.get('time'), '.3g')} | {times} | "
+            f"{fmt(r.get('peak_mib'), '.0f')} | {fmt(r.get('base_mib'), '.0f')} | "
+            f"{fmt(r.get('knots'), 'd')} | {fmt(r.get('objective'), '.10g')} | "
+            f"{fmt(gap, '.1e')} | {fmt(r.get('certificate'), '.9f')} | {note} |")
+    md = "\n".join(lines) + "\n"
+    print(md)
+    out = args.out if args.out_given else os.path.join(RESULTS, "univariate_many_knots.md")
+    write_text(out, md)
+
+
 CHILDREN = {"radonsolve": child_radonsolve, "sklearn": child_dense_peer,
             "skglm": child_dense_peer, "celer": child_dense_peer,
             "cvxpy-dense": child_cvxpy_dense, "cvxpy-tf": child_cvxpy_tf,
@@ -567,9 +683,24 @@ def main():
     ap.add_argument("--budget", type=float, help="seconds per peer run")
     ap.add_argument("--torch-budget", type=float, help="training seconds per torch config")
     ap.add_argument("--mem-budget-gib", type=float, default=6.0)
-    ap.add_argument("--out", default=os.path.join(RESULTS, "univariate.md"))
+    ap.add_argument("--out")
+    ap.add_argument("--many-knots", action="store_true",
+                    help="radonsolve alone at N = 1e6 with about 100 knots (time, peak RSS)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-path", help=argparse.SUPPRESS)
+    ap.add_argument("--alpha", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    args.out_given = args.out is not None
+    if args.out is None:
+        args.out = os.path.join(RESULTS, "univariate.md")
+    if args.many_knots:
+        if args.sizes is None:
+            args.sizes = [1_000_000]
+        if args.child_path:
+            child_many_knots(args)
+        else:
+            run_many_knots(args)
+        return
     if args.sizes is None:
         args.sizes = [1000, 10000] if args.quick else [1000, 10000, 100000, 1000000]
     if args.fracs is None:

@@ -179,7 +179,8 @@ def network_from_torch(module, **kwargs):
         (Linear with bias). A module without ``n_outputs`` whose output layer has one row is
         read as a single-output network.
     **kwargs
-        Passed to :class:`~radonsolve.network.ReLUNetwork` (``canonicalize``, ``merge_tol``).
+        Passed to :class:`~radonsolve.network.ReLUNetwork` (``canonicalize``, ``merge_tol``,
+        ``bias_scale``).
 
     Returns
     -------
@@ -199,12 +200,8 @@ def network_from_torch(module, **kwargs):
     if module.output.bias is not None:
         c0 = c0 + arr(module.output.bias)
     T = getattr(module, "n_outputs", None if V.shape[1] == 1 else V.shape[1])
-    # A neuron with zero input weight is the constant max(-b, 0): it belongs to the skip
-    # intercept, and canonicalization would otherwise drop it together with its value.
-    dead = ~np.any(W != 0, axis=1)
-    if dead.any():
-        c0 = c0 + np.maximum(-b[dead], 0.0) @ V[dead]
-        W, b, V = W[~dead], b[~dead], V[~dead]
+    # Zero input rows (constants max(-b, 0)) need no care here: ReLUNetwork moves them into
+    # the intercept when canonicalizing and evaluates them as they are otherwise.
     if T is None:
         V, c, c0 = V[:, 0], c[:, 0], float(c0[0])
     return ReLUNetwork(W, b, V, c, c0, **kwargs)

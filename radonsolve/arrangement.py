@@ -211,8 +211,6 @@ def fit_arrangement(X, Y, u, alpha, *, patterns="auto", n_patterns=1000, random_
         ``n_patterns`` (int), ``objective`` (optimal value of the program),
         ``network_objective`` ((P) evaluated at the returned network), ``status``, ``time``.
     """
-    import cvxpy as cp
-
     t0 = time.perf_counter()
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
@@ -237,7 +235,33 @@ def fit_arrangement(X, Y, u, alpha, *, patterns="auto", n_patterns=1000, random_
     if not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha must be a finite nonnegative number; got {alpha!r}.")
     u = u / u.sum()
+    # Clarabel's stopping tests are partly absolute (tol_gap_abs; feasibility relative to
+    # max(1, ...)), so the program is solved in units where X and y are of order one and the
+    # answer mapped back by the invariances of (P) (DESIGN §1): translating X changes
+    # nothing, X times s is alpha times s, y times c is alpha times c. The patterns are
+    # those of the same threshold sets.
+    shift = u @ X
+    sx = float(np.abs(X - shift).max(initial=0.0)) or 1.0
+    sy = float(np.sqrt(u @ (Y - u @ Y) ** 2)) or 1.0
+    net, info = _fit_program((X - shift) / sx, Y / sy, u, alpha / (sx * sy), patterns,
+                             n_patterns, random_state, max_exact, sparsify, verbose)
+    W = net.weights
+    net = ReLUNetwork(W, net.biases * sx + W @ shift, net.outer * (sy / sx),
+                      net.skip_coef * (sy / sx),
+                      sy * (net.skip_intercept - net.skip_coef @ shift / sx))
+    info["objective"] *= sy * sy
+    info["network_objective"] = 0.5 * float(u @ (Y - net.predict(X)) ** 2) + alpha * net.rtv2
+    info["time"] = time.perf_counter() - t0
+    return net, info
 
+
+def _fit_program(X, Y, u, alpha, patterns, n_patterns, random_state, max_exact, sparsify,
+                 verbose):
+    """The program of :func:`fit_arrangement` on validated data (one output)."""
+    import cvxpy as cp
+
+    t0 = time.perf_counter()
+    N, d = X.shape
     masks, exact = arrangement_patterns(X, patterns=patterns, n_patterns=n_patterns,
                                         random_state=random_state, max_exact=max_exact)
     P = len(masks)

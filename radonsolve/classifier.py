@@ -16,10 +16,11 @@ import time
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_alpha, check_positive_int, normalized_weights
+from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
+                          check_positive_int, check_X_predict, check_X_y, normalized_weights)
 from .dictionary import ReLUDictionary
 from .directions import make_directions
 from .network import ReLUNetwork
@@ -91,6 +92,18 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
+    # scikit-learn checks these in fit (messages name the parameter); a new parameter adds
+    # its entry here. alpha = 0 passes here and gets its own message below.
+    _parameter_constraints = {
+        "alpha": [NONNEGATIVE_REAL],
+        "directions": DIRECTIONS,
+        "solver": [StrOptions(set(SOLVERS))],
+        "tol": [NONNEGATIVE_REAL],
+        "max_iter": [POSITIVE_INT],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, alpha=1.0, *, directions="auto", solver="auto", tol=1e-6, max_iter=100,
                  random_state=None, verbose=0):
         self.alpha = alpha
@@ -102,6 +115,8 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def _validate_params_radon(self):
+        self._validate_params()
+        # scikit-learn's intervals accept bools as numbers; these do not.
         alpha = check_alpha(self.alpha)
         if alpha <= 0:
             raise ValueError(
@@ -128,7 +143,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         """
         t0 = time.perf_counter()
         alpha, solver, tol, max_iter = self._validate_params_radon()
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = check_X_y(X, y, estimator=self, classifier=True)
         classes, y_enc, u_all, problem = _problem(X, y, sample_weight, alpha, self.directions,
                                                   self.random_state)
         dic = problem.dictionary
@@ -161,7 +176,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         """Logits: shape (n_samples,) for two classes (of ``classes_[1]``), else
         (n_samples, n_classes)."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = check_X_predict(X, self.n_features_in_, estimator=self)
         return self.network_.predict(X)
 
     def predict_proba(self, X):
@@ -190,11 +205,10 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
 
 def _problem(X, y, sample_weight, alpha, directions, random_state):
     """Validated classes, encoded labels, weights and the problem (C) on the dictionary."""
-    check_classification_targets(y)
     classes, y_enc = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
-            f"RadonReLUClassifier needs samples of at least two classes; got one class "
+            f"y must contain samples of at least two classes; got one class "
             f"({classes[0]!r}).")
     u_all = normalized_weights(sample_weight, X)
     keep = u_all > 0
@@ -202,8 +216,8 @@ def _problem(X, y, sample_weight, alpha, directions, random_state):
     if len(present) < len(classes):
         missing = classes[np.setdiff1d(np.arange(len(classes)), present)]
         raise ValueError(
-            f"Every class needs a positive total sample weight; class(es) {list(missing)} "
-            f"have none.")
+            f"sample_weight must give every class of y a positive total weight; class(es) "
+            f"{list(missing)} have none.")
     # Samples of weight zero do not enter (C); removing them keeps the dictionary minimal.
     X_fit, y_fit, u = X[keep], y_enc[keep], u_all[keep] / u_all[keep].sum()
     W = make_directions(directions, X.shape[1], random_state)
@@ -211,6 +225,9 @@ def _problem(X, y, sample_weight, alpha, directions, random_state):
     return classes, y_enc, u_all, problem
 
 
+@validate_params({"X": ["array-like"], "y": ["array-like"], "directions": DIRECTIONS,
+                  "random_state": ["random_state"], "sample_weight": ["array-like", None]},
+                 prefer_skip_nested_validation=True)
 def alpha_max_classification(X, y, *, directions="auto", random_state=None,
                              sample_weight=None):
     """Smallest alpha for which (C) on the dictionary has no neuron.
@@ -234,9 +251,7 @@ def alpha_max_classification(X, y, *, directions="auto", random_state=None,
     -------
     alpha_max : float
     """
-    from sklearn.utils.validation import check_X_y
-
-    X, y = check_X_y(X, y, dtype=np.float64)
+    X, y = check_X_y(X, y, classifier=True)
     _, _, _, problem = _problem(X, y, sample_weight, 1.0, directions, random_state)
     _, F_aff = affine_fit(problem, primal_tol=1e-7)
     return alpha_max_logistic(problem, F_aff)

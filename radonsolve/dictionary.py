@@ -338,12 +338,19 @@ class AffineProjector:
         self.X = X
         self.u = u
         self.sqrt_u = np.sqrt(u)
-        A = np.column_stack([np.ones(X.shape[0]), X]) * self.sqrt_u[:, None]
-        U, s, Vt = np.linalg.svd(A, full_matrices=False)
+        # The rank cutoff is relative to the largest singular value, so the columns must be
+        # commensurate first: centred features (data far from the origin would otherwise look
+        # collinear with the column of ones) and every column scaled to unit norm (features
+        # of scale 1e15 or 1e-15 would otherwise swamp or vanish next to the ones).
+        self._center = u @ X if X.shape[0] else np.zeros(X.shape[1])
+        A = np.column_stack([np.ones(X.shape[0]), X - self._center]) * self.sqrt_u[:, None]
+        norms = np.linalg.norm(A, axis=0)
+        norms[norms == 0] = 1.0
+        U, s, Vt = np.linalg.svd(A / norms, full_matrices=False)
         rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size else 0
         self.rank = rank
         self.Q = U[:, :rank]
-        self._pinv_parts = (Vt[:rank].T, s[:rank])
+        self._pinv_parts = (Vt[:rank].T / norms[:, None], s[:rank])
 
     def project(self, Z):
         """Remove the affine part of scaled vector(s) Z (shape (N,) or (N, k))."""
@@ -357,9 +364,14 @@ class AffineProjector:
     def affine_fit(self, y):
         """Weighted least-squares affine fit of y: returns (coef (d,[T]), intercept ([T]))."""
         V, s = self._pinv_parts
-        z = self.sqrt_u[:, None] * y if y.ndim == 2 else self.sqrt_u * y
+        # Centred targets: a large mean would otherwise cost digits in the slope (the ones
+        # column and the centred features are orthogonal, so the mean is the intercept's part).
+        ybar = self.u @ y
+        yc = y - ybar
+        z = self.sqrt_u[:, None] * yc if y.ndim == 2 else self.sqrt_u * yc
         beta = V @ ((self.Q.T @ z) / (s[:, None] if z.ndim == 2 else s))
-        return beta[1:], beta[0]
+        coef = beta[1:]
+        return coef, beta[0] + ybar - self._center @ coef
 
 
 class ReLUDictionary:

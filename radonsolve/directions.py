@@ -16,14 +16,22 @@ DEFAULT_N_DIRECTIONS = 64
 
 
 def canonical_directions(W, *, tol=1e-12, dedupe=True):
-    """Normalize rows, flip them onto the canonical half-sphere, drop zero and repeated rows."""
+    """Normalize rows, flip them onto the canonical half-sphere, drop zero and repeated rows.
+
+    A row is dropped only when it is exactly zero: its length is the user's (or a descent's)
+    units, not a tolerance. ``tol`` is relative to the unit rows: coordinates below it do not
+    decide the orientation, and rows closer than about ``1e-10`` are one direction.
+    """
     W = np.array(W, dtype=float, ndmin=2, copy=True)
     if W.ndim != 2:
         raise ValueError(f"directions must be a 2-D array of direction vectors, got shape {W.shape}.")
     if not np.all(np.isfinite(W)):
         raise ValueError("directions contain NaN or infinity.")
-    norms = np.linalg.norm(W, axis=1)
-    W = W[norms > tol] / norms[norms > tol, None]
+    # Divided by the largest entry first, so that tiny or huge rows neither underflow nor
+    # overflow in the norm.
+    top = np.max(np.abs(W), axis=1) if W.shape[1] else np.zeros(len(W))
+    W = W[top > 0] / top[top > 0, None]
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
     if W.shape[0] == 0:
         raise ValueError("directions must contain at least one nonzero vector.")
     first = np.argmax(np.abs(W) > tol, axis=1)
@@ -62,24 +70,51 @@ def spread_directions(n_directions, n_features, random_state=None):
 
 
 def make_directions(directions, n_features, random_state=None):
-    """Resolve the estimator's ``directions`` parameter into a (D, d) array of unit rows."""
-    if n_features == 1:
-        return np.ones((1, 1))
+    """Resolve the estimator's ``directions`` parameter into a (D, d) array of unit rows.
+
+    The parameter is checked whatever the number of features, although for one feature the
+    single direction +1 is always returned: an invalid value is a mistake either way.
+    """
     if isinstance(directions, str):
         if directions != "auto":
             raise ValueError(
                 f"directions must be 'auto', a positive integer or an array of shape "
                 f"(n_directions, {n_features}); got {directions!r}.")
-        return spread_directions(DEFAULT_N_DIRECTIONS, n_features, random_state)
-    if isinstance(directions, numbers.Integral) and not isinstance(directions, bool):
+        n = DEFAULT_N_DIRECTIONS
+    elif isinstance(directions, numbers.Integral) and not isinstance(directions, bool):
         if directions < 1:
-            raise ValueError(f"directions must be a positive number of directions, got {directions}.")
-        return spread_directions(int(directions), n_features, random_state)
-    W = np.asarray(directions)
-    if W.dtype.kind not in "iuf":
-        raise ValueError("directions must be 'auto', a positive integer or a numeric array.")
-    W = np.atleast_2d(W.astype(float))
-    if W.ndim != 2 or W.shape[1] != n_features:
+            raise ValueError(
+                f"directions must be a positive number of directions, got {directions}.")
+        n = int(directions)
+    else:
+        W = _direction_array(directions, n_features)
+        return np.ones((1, 1)) if n_features == 1 else canonical_directions(W)
+    if n_features == 1:
+        return np.ones((1, 1))
+    return spread_directions(n, n_features, random_state)
+
+
+def _direction_array(directions, n_features):
+    """Explicit directions as a finite (D, d) float array with nonzero rows, scaled by row."""
+    try:
+        W = np.asarray(directions)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"directions could not be read as an array ({exc}).") from None
+    if W.dtype.kind not in "iuf" or W.ndim == 0:
         raise ValueError(
-            f"directions array must have shape (n_directions, {n_features}), got {W.shape}.")
-    return canonical_directions(W)
+            f"directions must be 'auto', a positive integer or a numeric array of shape "
+            f"(n_directions, {n_features}); got {directions!r}.")
+    W = np.atleast_2d(W.astype(float))
+    if W.ndim != 2 or W.shape[1] != n_features or W.shape[0] == 0:
+        raise ValueError(
+            f"directions array must have shape (n_directions, {n_features}) with "
+            f"n_directions >= 1, got {W.shape}.")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("directions contain NaN or infinity.")
+    top = np.max(np.abs(W), axis=1)
+    zero = np.flatnonzero(top == 0)
+    if zero.size:
+        raise ValueError(f"directions must be nonzero vectors; row(s) {zero.tolist()} are zero.")
+    # Divided by each row's largest entry first, so that the norm of a huge (1e200) or tiny
+    # (1e-200) row neither overflows nor falls below the zero tolerance.
+    return W / top[:, None]

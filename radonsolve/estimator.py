@@ -10,9 +10,11 @@ import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_alpha, check_positive_int, normalized_weights
+from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
+                          check_positive_int, check_X_predict, check_X_y, normalized_weights)
 from .dictionary import AffineProjector, ReLUDictionary
 from .directions import canonical_directions, make_directions
 from .lasso import alpha_max_from_dictionary
@@ -24,6 +26,7 @@ from .support import reduce_support
 __all__ = ["RadonReLURegressor", "alpha_max"]
 
 SOLVERS = ("auto", "cd", "cvxpy", "univariate", "arrangement")
+LOSSES = ("squared_error", "huber", "poisson")
 
 
 def _check_solver(solver):
@@ -44,6 +47,9 @@ def _drop_zero_weights(X, Y, u):
     return X[keep], Y[keep], u[keep] / u[keep].sum()
 
 
+@validate_params({"X": ["array-like"], "y": ["array-like"], "directions": DIRECTIONS,
+                  "random_state": ["random_state"], "sample_weight": ["array-like", None]},
+                 prefer_skip_nested_validation=True)
 def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None):
     """Smallest alpha for which (P) on the dictionary has no neuron.
 
@@ -72,11 +78,9 @@ def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None)
     >>> from radonsolve import alpha_max
     >>> x = np.linspace(-1, 1, 20)[:, None]
     >>> round(alpha_max(x, np.abs(x[:, 0])), 6)
-    0.095
+    0.045706
     """
-    from sklearn.utils.validation import check_X_y
-
-    X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    X, y = check_X_y(X, y)
     u = normalized_weights(sample_weight, X)
     Y = _as_2d_targets(y)
     X, Y, u = _drop_zero_weights(X, Y, u)
@@ -102,6 +106,17 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     ----------
     alpha : float, default=1.0
         Regularization strength, with scikit-learn's Lasso convention (see :func:`alpha_max`).
+    loss : {"squared_error", "huber", "poisson"}, default="squared_error"
+        Data fit (DESIGN §10). "huber": ``(1 / sum(s)) sum_n s_n H_eps(y_n - f(x_n))`` with
+        ``H_eps(r) = r^2 / 2`` for ``|r| <= epsilon`` and ``epsilon |r| - epsilon^2 / 2``
+        beyond (robust regression). "poisson": the mean half Poisson deviance of
+        ``exp(f)``, as scikit-learn's PoissonRegressor defines it (y nonnegative with a
+        positive sum); ``network_`` is f and :meth:`predict` returns ``exp(f)``. Both need
+        ``alpha > 0`` and one output, and are solved by working-set proximal Newton
+        (:mod:`radonsolve.solvers.newton`) with the same certificate and exchange rounds.
+    epsilon : float, default=1.35
+        Width of the Huber loss's quadratic band, absolute, in the units of y (used only
+        with ``loss="huber"``).
     directions : "auto", int or array-like of shape (n_directions, n_features), default="auto"
         Directions of the neurons searched: "auto" (64 well-spread directions), a number of
         well-spread directions drawn with ``random_state``, or explicit direction vectors
@@ -185,10 +200,31 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     0.5
     """
 
-    def __init__(self, alpha=1.0, *, directions="auto", solver="auto", refine="auto",
+    # scikit-learn checks these in fit (messages name the parameter); a new parameter adds
+    # its entry here.
+    _parameter_constraints = {
+        "alpha": [NONNEGATIVE_REAL],
+        "loss": [StrOptions(set(LOSSES))],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "directions": DIRECTIONS,
+        "solver": [StrOptions(set(SOLVERS))],
+        "refine": [StrOptions({"auto"}), "boolean"],
+        "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "certificate_budget": [POSITIVE_INT],
+        "sparsest": ["boolean"],
+        "tol": [NONNEGATIVE_REAL],
+        "max_iter": [POSITIVE_INT],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto", solver="auto", refine="auto",
                  max_rounds=30, certificate_budget=2000, sparsest=False, tol=1e-6,
                  max_iter=100, random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
+        self.loss = loss
+        self.epsilon = epsilon
         self.directions = directions
         self.solver = solver
         self.refine = refine
@@ -203,6 +239,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _validate_params_radon(self):
+        self._validate_params()
+        # scikit-learn's intervals accept bools as numbers; these do not.
         alpha = check_alpha(self.alpha)
         solver = _check_solver(self.solver)
         tol = check_alpha(self.tol, "tol")
@@ -220,7 +258,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             return CvxpySolver(verbose=self.verbose)
         return WorkingSetCD(tol=tol, max_iter=max_iter, verbose=max(self.verbose - 1, 0))
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, sweep_events=None):
         """Fit the network to data.
 
         Parameters
@@ -229,6 +267,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Several outputs share neurons through a group penalty.
         sample_weight : array-like of shape (n_samples,), default=None
+        sweep_events : SweepEvents or None, default=None
+            Two features only: the exact certificate's critical angles of the rows of X with
+            positive weight (``radonsolve.certificate.SweepEvents``), so that several fits on
+            the same X (:func:`radonsolve.radon_path`) build them once. Ignored otherwise.
 
         Returns
         -------
@@ -236,7 +278,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         """
         t0 = time.perf_counter()
         alpha, solver, tol, max_iter, refine = self._validate_params_radon()
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        # predict follows the loss of the last fit, not a loss set after it.
+        prev_loss = getattr(self, "_fitted_loss", "squared_error")
+        self._fitted_loss = self.loss
+        if self.loss != "squared_error":
+            return self._fit_smooth_loss(X, y, sample_weight, alpha, solver, tol, max_iter,
+                                         refine, prev_loss, t0)
+        X, y = check_X_y(X, y, estimator=self)
         u_all = normalized_weights(sample_weight, X)
         self._y_ndim = y.ndim
         Y_all = _as_2d_targets(y)
@@ -253,8 +301,6 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             # Keep the previous neurons' directions (refined ones included) so they can be
             # warm-started; they are appended, keeping the spread directions' atom indices.
             W = canonical_directions(np.vstack([W, prev.weights, self.directions_]))
-        if prev is not None:
-            warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
         if self.sparsest and d != 1:
             raise ValueError("sparsest=True applies to univariate fits (one feature) only; "
                              f"X has {d} features.")
@@ -264,12 +310,17 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             return self._fit_arrangement(X, y, X_fit, Y, u, u_all, alpha, tol, t0)
         if solver == "univariate" or (solver == "auto" and d == 1 and Y.shape[1] == 1):
             return self._fit_univariate(X, y, X_fit, Y, u, u_all, alpha, tol, max_iter, t0)
+        if prev is not None:
+            # Only the dictionary solvers take a warm start (built here, not for the exact
+            # univariate and arrangement solvers, which would only pay for the dictionary).
+            warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
         do_refine = d > 1 and (refine is True or refine == "auto")
         inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
         problem, result, cert, gap_P, history, converged = exchange(
             X_fit, Y, u, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
             tol=tol, budget=self.certificate_budget, warm_start=warm,
-            random_state=self.random_state, verbose=self.verbose, warn=do_refine)
+            random_state=self.random_state, verbose=self.verbose, warn=do_refine,
+            events=sweep_events)
         dic = problem.dictionary
         self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=problem.projector)
         idx, coef = result.idx, result.coef
@@ -291,14 +342,20 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             self.network_ = _sparsest_network(self.network_, X_fit)
         return self._finish_fit(X, y, alpha, u_all, t0, history=history)
 
-    def _finish_fit(self, X, y, alpha, u_all, t0, *, history=(), label=""):
-        """The attributes every fit path sets last, from ``network_``, and the verbose line."""
+    def _finish_fit(self, X, y, alpha, u_all, t0, *, history=(), label="",
+                    objective_value=None):
+        """The attributes every fit path sets last, from ``network_``, and the verbose line.
+
+        ``objective_value``: (P) at ``network_`` on (X, y, u_all) when the fit path already
+        evaluated it more cheaply (the univariate path, piece by piece in O(N)).
+        """
         self.n_neurons_ = self.network_.n_neurons
         self.refinement_history_ = list(history)
         self.n_rounds_ = max(len(history) - 1, 0)
         # (P) is evaluated on all the data the user passed, zero-weight rows included (they
         # contribute nothing), so it is the same number whichever path produced the network.
-        self.objective_ = objective(self.network_, X, y, alpha, u_all)
+        self.objective_ = objective(self.network_, X, y, alpha, u_all) \
+            if objective_value is None else float(objective_value)
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:
             print(f"[radonsolve] {label}alpha={alpha:.4g}: {self.n_neurons_} neurons, "
@@ -307,23 +364,60 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _fit_univariate(self, X, y, X_fit, Y, u, u_all, alpha, tol, max_iter, t0):
-        """One feature, one output: the exact banded active-set solver (DESIGN §2)."""
-        from .univariate import solve_univariate
+        """One feature, one output: the exact banded active-set solver (DESIGN §2).
+
+        O(N) memory throughout: the solver returns the exact certificate, gap and alpha_max of
+        its spline from its own sorted data and sums (no re-sort), and the objective on the
+        user's data is evaluated piece by piece (no N x n_knots array).
+        """
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        from .univariate import certify_spline, solve_univariate
 
         fit = solve_univariate(X_fit[:, 0], Y[:, 0], u, alpha, tol=tol,
                                max_iter=max(max_iter, 100), sparsest=self.sparsest)
+        # The knots are distinct data points (ties merged by the solver's relative rule), so
+        # only exact duplicates may merge: a merge tolerance relative to |knot| would merge
+        # distinct knots of data far from the origin and change the optimal function.
         net = ReLUNetwork(np.ones((len(fit.knots), 1)), fit.knots, fit.outer,
-                          [fit.skip_slope], fit.intercept)
+                          [fit.skip_slope], fit.intercept, merge_tol=0.0)
+        n_iter = int(fit.n_iter)
+        if not _is_same_spline(net, fit):
+            # Canonicalization changed the function (it merged knots closer than its merge
+            # tolerance): certify the network actually returned, not the solver's spline.
+            dual = fit.objective - fit.dual_gap         # the solver's dual point stays valid
+            n_merged = fit.n_knots - net.n_neurons
+            fit = certify_spline(X_fit[:, 0], Y[:, 0], u, alpha, net.biases * net.weights[:, 0],
+                                 net.outer, float(net.skip_coef[0]), net.skip_intercept,
+                                 tol=tol)
+            fit.dual_gap = min(fit.dual_gap, max(fit.objective - dual, 0.0))
+            if not fit.dual_gap <= tol * fit.affine_objective:
+                warnings.warn(
+                    f"The fitted network is not the solver's spline: ReLUNetwork's "
+                    f"canonicalization merged {n_merged} knot(s) closer "
+                    f"than its merge tolerance, and its relative duality gap is "
+                    f"{fit.relative_gap:.3e} > tol = {tol:.1e}.", ConvergenceWarning,
+                    stacklevel=3)
         self._n_outputs = 1
         self.network_ = net if y.ndim == 1 else ReLUNetwork(
             net.weights, net.biases, net.outer[:, None], net.skip_coef[:, None],
             [net.skip_intercept])
         self.directions_ = np.ones((1, 1))
-        self.n_iter_ = int(fit.n_iter)
+        self.n_iter_ = n_iter
         self.dual_gap_ = float(fit.dual_gap)
-        self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)
-        self.alpha_max_ = _univariate_alpha_max(X_fit, Y[:, 0], u)
-        return self._finish_fit(X, y, alpha, u_all, t0, label="univariate ")
+        self.certificate_ = float(fit.certificate)
+        self.global_gap_ = float(fit.global_gap)
+        # With alpha = 0 no finite certificate exists (as in refine.certify).
+        self.certified_ = bool(alpha > 0 and (self.certificate_ <= 1.0 + tol or
+                                              self.global_gap_ <= tol * fit.affine_objective))
+        self.alpha_max_ = float(fit.alpha_max)
+        # (P) on all the user's rows (zero weights included), the spline walked piece by piece.
+        res = _as_2d_targets(y)[:, 0] - fit.predict(X[:, 0])
+        obj = 0.5 * float(np.dot(u_all * res, res)) + alpha * net.rtv2
+        return self._finish_fit(X, y, alpha, u_all, t0, label="univariate ",
+                                objective_value=obj)
 
     def _set_certificate(self, X_fit, y_fit, u, alpha, net, tol):
         """certificate_, global_gap_ and certified_ computed from the residual of ``net``."""
@@ -341,6 +435,99 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             if np.isfinite(cert.eta) else np.inf
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
                                                self.global_gap_ <= tol * 0.5 * float(b @ b)))
+
+    def _fit_smooth_loss(self, X, y, sample_weight, alpha, solver, tol, max_iter, refine,
+                         prev_loss, t0):
+        """loss="huber" or "poisson": working-set proximal Newton and exchange rounds.
+
+        The data fit (:mod:`radonsolve.datafits`) supplies the dual point that replaces the
+        residual in the certificate (DESIGN §10); tolerances are relative to the loss of the
+        best affine fit.
+        """
+        from .datafits import Huber, Poisson
+        from .solvers import CvxpyDatafitSolver, WorkingSetProxNewton
+        from .solvers.newton import alpha_max_datafit, exchange_datafit
+
+        loss = self.loss
+        if solver in ("univariate", "arrangement"):
+            raise ValueError(f"solver={solver!r} supports loss='squared_error' only; "
+                             f"got loss={loss!r}.")
+        if not alpha > 0:
+            raise ValueError(f"alpha must be positive for loss={loss!r}; got {self.alpha!r}.")
+        X, y = check_X_y(X, y, estimator=self)
+        Y_all = _as_2d_targets(y)
+        if Y_all.shape[1] != 1:
+            raise ValueError(f"loss={loss!r} supports a single output; y has shape {y.shape}.")
+        if loss == "poisson" and np.any(Y_all < 0):
+            raise ValueError("y must be nonnegative for loss='poisson'; some values of y are "
+                             "negative.")
+        u_all = normalized_weights(sample_weight, X)
+        self._y_ndim = y.ndim
+        X_fit, Y, u = _drop_zero_weights(X, Y_all, u_all)
+        datafit = Huber(Y[:, 0], u, self.epsilon) if loss == "huber" else Poisson(Y[:, 0], u)
+        d = X.shape[1]
+        W = make_directions(self.directions, d, self.random_state)
+        prev = getattr(self, "network_", None) if self.warm_start else None
+        if prev is not None and (prev.n_features != d or prev_loss != loss or
+                                 getattr(self, "_n_outputs", None) != 1):
+            prev = None
+        warm = None
+        if prev is not None and prev.n_neurons:
+            if d > 1:
+                W = canonical_directions(np.vstack([W, prev.weights, self.directions_]))
+            warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
+            if warm is not None:
+                warm = (warm[0], np.asarray(warm[1]).reshape(len(warm[0]), -1)[:, :1])
+        do_refine = d > 1 and (refine is True or refine == "auto")
+        if solver == "cvxpy":
+            inner = CvxpyDatafitSolver(verbose=self.verbose)
+        else:
+            inner = WorkingSetProxNewton(tol=0.1 * tol if do_refine else tol,
+                                         max_iter=max_iter, verbose=max(self.verbose - 1, 0))
+        problem, result, cert, gap_P, history, _ = exchange_datafit(
+            X_fit, datafit, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
+            tol=tol, budget=self.certificate_budget, warm_start=warm,
+            random_state=self.random_state, verbose=self.verbose, warn=do_refine)
+        dic = problem.dictionary
+        idx, coef = result.idx, result.coef
+        if len(idx) > 1:
+            # Moving along a null direction of the projected columns changes the outputs by
+            # an affine function only, which the skip connection absorbs: any loss's value
+            # is unchanged, so the squared loss's support reduction applies (DESIGN §7).
+            projector = AffineProjector(X_fit, u)
+            G = projector.project(projector.sqrt_u[:, None] * dic.columns(idx))
+            keep, coef = reduce_support(G, coef)
+            idx = idx[keep]
+        # Skip connection: the affine part of what the neurons leave of the fitted outputs.
+        rest = result.outputs - (dic.columns(idx) @ coef[:, 0] if len(idx) else 0.0)
+        beta = np.linalg.lstsq(np.column_stack([np.ones(len(rest)), X_fit]), rest,
+                               rcond=None)[0]
+        Wn, bn = dic.atoms(idx)
+        if y.ndim == 1:
+            net = ReLUNetwork(Wn, bn, coef[:, 0], beta[1:], float(beta[0]))
+        else:
+            net = ReLUNetwork(Wn, bn, coef, beta[1:, None], beta[:1])
+        self._n_outputs = 1
+        self.network_ = net
+        self.directions_ = dic.directions
+        self.alpha_max_ = alpha_max_datafit(problem)
+        self.dual_gap_ = float(result.dual_gap)
+        self.n_iter_ = int(result.n_iter)
+        self.certificate_ = float(history[-1].eta)
+        self.global_gap_ = float(gap_P)
+        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
+                                               gap_P <= tol * problem.scale))
+        if self.sparsest:
+            if d != 1:
+                raise ValueError("sparsest=True applies to univariate fits (one feature) "
+                                 f"only; X has {d} features.")
+            self.network_ = _sparsest_network(self.network_, X_fit)
+        # (P) with this loss at the returned network (rows of weight zero add nothing).
+        f_fit = self.network_.predict(X_fit)
+        obj = datafit.value(f_fit[:, 0] if f_fit.ndim == 2 else f_fit) + \
+            alpha * self.network_.rtv2
+        return self._finish_fit(X, y, alpha, u_all, t0, history=history,
+                                label=f"{loss} ", objective_value=obj)
 
     def _fit_arrangement(self, X, y, X_fit, Y, u, u_all, alpha, tol, t0):
         """solver="arrangement": the exact convex program over activation patterns (§8)."""
@@ -371,13 +558,18 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = check_X_predict(X, self.n_features_in_, estimator=self)
+        if getattr(self, "_fitted_loss", "squared_error") == "poisson":
+            return np.exp(self.network_.predict(X))
         return self.network_.predict(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        if self.loss != "squared_error":
+            tags.target_tags.multi_output = False
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
 
@@ -423,7 +615,8 @@ def _warm_start_atoms(dic, network):
         biases = dic.atom_bias[a0:a1]
         pos = np.searchsorted(biases, b)
         for p in (pos - 1, pos):
-            if 0 <= p < len(biases) and abs(biases[p] - b) <= 1e-9 * max(1.0, abs(b)):
+            if 0 <= p < len(biases) and \
+                    abs(biases[p] - b) <= 1e-9 * max(abs(b), np.abs(biases).max()):
                 idx.append(a0 + p)
                 coefs.append(outer[k])
                 break
@@ -434,10 +627,13 @@ def _warm_start_atoms(dic, network):
     return idx, np.asarray(coefs)[first]
 
 
-def _univariate_alpha_max(X, y, u):
-    from .univariate import univariate_alpha_max
-
-    return float(univariate_alpha_max(X[:, 0], y, u))
+def _is_same_spline(net, fit):
+    """Whether the 1-D network computes exactly the UnivariateFit's spline (same parameters)."""
+    return (net.n_neurons == fit.n_knots and np.array_equal(net.weights[:, 0], np.ones(
+        net.n_neurons)) and np.array_equal(net.biases, fit.knots)
+        and np.array_equal(net.outer, fit.outer)
+        and float(net.skip_coef[0]) == fit.skip_slope
+        and float(net.skip_intercept) == fit.intercept)
 
 
 def _sparsest_network(net, X):

@@ -17,7 +17,7 @@ import numpy as np
 from .dictionary import AffineProjector
 from .penalties import GroupL1
 
-__all__ = ["ProjectedLasso", "alpha_max_from_dictionary"]
+__all__ = ["ProjectedLasso", "alpha_max_from_dictionary", "interpolation_objective"]
 
 
 class ProjectedLasso:
@@ -43,6 +43,11 @@ class ProjectedLasso:
         self.b = self.projector.project(self.sqrt_u[:, None] * Y)
         # Objective of the best affine fit: the scale of every relative tolerance.
         self.affine_objective = 0.5 * float(np.sum(self.b ** 2))
+        # At alpha = 0 the rescaled residual is no dual point (every constraint is an
+        # equality), so the gap would never close when the optimum is positive; the known
+        # optimum of (P) over all networks is a lower bound on this problem's instead.
+        self.interpolation_bound = interpolation_objective(dictionary.X, Y, u) \
+            if self.alpha == 0 else 0.0
 
     # ------------------------------------------------------------------ pieces
     def projected_columns(self, idx):
@@ -69,6 +74,8 @@ class ProjectedLasso:
         corr = self.correlations(rho) if corr is None else corr
         primal = self.primal(rho, V)
         dual = dual_objective(self.b, rho, self.penalty.dual_norm(corr), self.alpha)
+        if self.alpha == 0:
+            dual = max(dual, self.interpolation_bound)
         return primal, dual, primal - dual, corr
 
     def skip_connection(self, idx, V):
@@ -94,3 +101,49 @@ def alpha_max_from_dictionary(dictionary, Y, u, projector=None):
     if corr.size == 0:
         return 0.0
     return float(np.linalg.norm(corr, axis=1).max())
+
+
+def interpolation_objective(X, Y, u):
+    """Optimum of (P) at ``alpha = 0``: the weighted spread of y over repeated points.
+
+    With no penalty, (P) is least squares over all networks, and the networks take every
+    set of values on the distinct points of X (along a direction where their projections
+    are distinct, the atoms and the affine functions span all functions of the projection).
+    So the optimum is what no function of x can fit: ``0.5 sum_n u_n ||y_n - ybar(x_n)||^2``
+    with ``ybar`` the weighted mean of y over the samples at the same point. It is the exact
+    lower bound that replaces the certificate at ``alpha = 0``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    u : ndarray of shape (n_samples,)
+        Normalized sample weights.
+
+    Returns
+    -------
+    objective : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.lasso import interpolation_objective
+    >>> X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    >>> interpolation_objective(X, np.array([1.0, 3.0, 5.0]), np.full(3, 1 / 3))
+    0.3333333333333333
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float).reshape(X.shape[0], -1)
+    u = np.asarray(u, dtype=float)
+    _, inv = np.unique(X, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    n_groups = int(inv.max()) + 1 if inv.size else 0
+    if n_groups == len(u):
+        return 0.0
+    wsum = np.bincount(inv, weights=u, minlength=n_groups)
+    mean = np.zeros((n_groups, Y.shape[1]))
+    for t in range(Y.shape[1]):
+        mean[:, t] = np.bincount(inv, weights=u * Y[:, t], minlength=n_groups)
+    mean /= np.where(wsum > 0, wsum, 1.0)[:, None]
+    R = Y - mean[inv]
+    return 0.5 * float(np.sum(u[:, None] * R * R))

@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from .certificate import (
@@ -48,7 +49,8 @@ from .certificate import (
 )
 from .dictionary import AffineProjector, ReLUDictionary
 from .directions import canonical_directions
-from .lasso import ProjectedLasso
+from ._progress import progress_bar
+from .lasso import ProjectedLasso, interpolation_objective
 
 __all__ = ["RefinementRound", "certify", "exchange", "polish_network"]
 
@@ -83,8 +85,11 @@ def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_asc
     """
     d = X.shape[1]
     if alpha <= 0:
+        # Every dual constraint of (P) is an equality at alpha = 0, so eta is infinite
+        # unless the residual is orthogonal to every atom; the gap of (P) then comes from
+        # its known optimum instead (:func:`interpolation_objective`), which is exact.
         return Certificate(eta=np.inf, direction=np.ones(d) / np.sqrt(d), bias=0.0,
-                           exact=False, directions=np.zeros((0, d)), etas=np.zeros(0),
+                           exact=True, directions=np.zeros((0, d)), etas=np.zeros(0),
                            n_evaluated=0)
     if d == 1:
         e, b, _ = eta(X, q, alpha, np.ones((1, 1)))
@@ -217,9 +222,12 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
     nw = np.linalg.norm(weights, axis=1)
     g = np.sqrt(np.maximum(np.linalg.norm(V0, axis=1), 1e-300) / np.maximum(nw, 1e-300))
     # Biases at data projections sit on a kink of the ReLU, where the one-sided gradient can
-    # stop L-BFGS's first line search: start a hair below (the point at the bias active).
+    # stop L-BFGS's first line search: start a hair below (the point at the bias active),
+    # a hair relative to the scale of the projections, whatever the units of X.
     biases = np.asarray(biases, dtype=float)
-    biases = biases - 1e-9 * np.maximum(1.0, np.abs(biases))
+    proj_scale = np.abs(np.asarray(weights, dtype=float)).sum(axis=1) * \
+        float(np.abs(XT).max(initial=0.0))
+    biases = biases - 1e-9 * np.maximum(proj_scale, np.abs(biases))
     th0 = np.concatenate([(weights * g[:, None]).ravel(), biases * g,
                           (V0 / g[:, None]).ravel()])
     gW = np.empty((K, d))
@@ -229,14 +237,23 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
     def unpack(th):
         return (th[:K * d].reshape(K, d), th[K * d:K * d + K], th[K * d + K:].reshape(K, T))
 
+    # L-BFGS-B's stopping tests are absolute below 1 (ftol compares the decrease with
+    # max(|f|, 1)): the objective is divided by the affine fit's so that they are relative,
+    # and the descent does the same in any units of y.
+    fscale = max(0.5 * float(np.sum(bb * bb)), np.finfo(float).tiny)
+
     def fg(th):
         Wt, bt, Vt = unpack(th)
         f, _ = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV)
-        return f, np.concatenate([gW.ravel(), gb, gV.ravel()])
+        return f / fscale, np.concatenate([gW.ravel(), gb, gV.ravel()]) / fscale
 
     with threadpool_limits(limits=1, user_api="blas"):
+        # gtol is absolute too: relative to the gradient at the start, whose size follows
+        # the units of X (the variables scale with them).
+        g0 = np.abs(fg(th0)[1]).max(initial=0.0)
         res = minimize(fg, th0, jac=True, method="L-BFGS-B",
-                       options={"maxiter": int(max_iter), "gtol": 1e-14, "ftol": 1e-15,
+                       options={"maxiter": int(max_iter),
+                                "gtol": 1e-14 * max(g0, np.finfo(float).tiny), "ftol": 1e-15,
                                 "maxcor": 20})
     Wt, bt, Vt = (a.copy() for a in unpack(res.x))
     _, loss = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV)
@@ -297,7 +314,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
              top_k=None, warm_start=None, random_state=None, verbose=0, warn=True,
              polish="auto", polish_iter=200, prune_after="auto", n_ascent=50, ascent_iter=20,
              ascend_active=True, confirm=8, max_search_scale=8, stall=(5, 1e-3),
-             time_limit=None):
+             time_limit=None, events=None):
     """Solve (P) by exchange rounds on a changing set of directions.
 
     Parameters
@@ -348,6 +365,9 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         has not been met, but the rounds have stopped paying.
     time_limit : float or None
         Stop (unconverged) after the round that passes this many seconds.
+    events : SweepEvents or None
+        For two features, the critical angles of exactly these rows of X, built by the
+        caller once for several fits on the same X (a regularization path); None: built here.
 
     Returns
     -------
@@ -376,14 +396,25 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
     last_active = np.zeros(W.shape[0], dtype=int)
     warm = warm_start
     history = []
+    # A generator of its own, seeded from random_state: an int, None, or a RandomState
+    # instance (check_random_state passes it through; it is advanced by one draw).
     rng = np.random.RandomState(None if random_state is None else
-                                np.random.RandomState(random_state).randint(2 ** 31))
+                                check_random_state(random_state).randint(2 ** 31))
     converged = False
     scale = 1
     n_polish = int(polish_iter)
     dic = ReLUDictionary(X, W)
     # The 2-D sweep's critical angles depend on X alone: built once for all rounds.
-    events = SweepEvents(X) if d == 2 and alpha > 0 else None
+    if d != 2 or alpha <= 0:
+        events = None
+    elif events is None:
+        events = SweepEvents(X)
+    elif events.n_samples != X.shape[0]:
+        raise ValueError(f"sweep_events (events) were built on {events.n_samples} samples; "
+                         f"X has {X.shape[0]} (rows of positive weight).")
+    bar = progress_bar(max_rounds + 1, desc="refinement rounds", enabled=bool(verbose))
+    # At alpha = 0 the optimum of (P) is known exactly and takes the certificate's place.
+    opt0 = interpolation_objective(X, Y, u) if alpha <= 0 else 0.0
     for rnd in range(max_rounds + 1):
         problem = ProjectedLasso(dic, Y, u, alpha, projector=projector)
         tic = time.perf_counter()
@@ -414,8 +445,11 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                             random_state=rng, events=events)
             timing["certify"] += time.perf_counter() - tic
             e = max(c.eta, finite_eta)
-            g = duality_gap_for_P(problem.b, rho, result.objective, e) \
-                if np.isfinite(e) else np.inf
+            if alpha <= 0:
+                g = result.objective - opt0
+            else:
+                g = duality_gap_for_P(problem.b, rho, result.objective, e) \
+                    if np.isfinite(e) else np.inf
             return c, e, g
 
         cert, eta_sup, gap_P = judge(scale)
@@ -480,6 +514,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         history.append(RefinementRound(rnd, n_before, n_added, len(result.idx),
                                        result.objective, eta_sup, gap_P,
                                        time.perf_counter() - t0, pol_obj, n_pruned))
+        bar.update(1)
         if verbose:
             msg = (f"[refine] round {rnd}: {n_before} directions, {len(result.idx)} atoms, "
                    f"objective {result.objective:.10g}, certificate eta {eta_sup:.8f}"
@@ -491,6 +526,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
             print(msg)
         if done or (n_added == 0 and not (searched and searched_last < max_search_scale)):
             break
+    bar.close()
     if verbose:
         print("[refine] time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timing.items())
               + f", total {time.perf_counter() - t0:.2f} s")

@@ -48,16 +48,23 @@ import numpy as np
 from numba import njit
 from sklearn.exceptions import ConvergenceWarning
 
+from ._validation import (as_float_array, check_alpha, check_finite,
+                          check_positive_int)
+
 __all__ = [
     "UnivariateFit",
     "merge_ties",
     "univariate_alpha_max",
     "solve_univariate",
     "sparsest_spline",
+    "certify_spline",
 ]
 
-# Relative distance (to max |x|) under which two inputs are the same point; the same rule as
-# ReLUDictionary, so that both solvers see the same distinct points and the same atoms.
+# Relative distance, to the spread max(x) - min(x), under which two inputs are the same point.
+# The spread (not max|x|, which ReLUDictionary uses for projections that carry rounding of
+# size eps * |x|) makes the rule invariant under x -> s x + shift: shifted data far from the
+# origin keep their distinct points. For data around the origin both rules agree up to a
+# factor of two, so both solvers see the same atoms except for pairs at that boundary.
 TIE_RTOL = 1e-12
 
 # A dual correlation counts as violating only above alpha * (1 + _VIOL_RTOL): below that, the
@@ -98,6 +105,18 @@ class UnivariateFit:
     affine_objective : float
         Objective of the weighted affine least-squares fit, ``0.5 ||P sqrt(u) y||^2``: the scale
         of the relative gap.
+    certificate : float
+        The dual certificate of the returned spline over all directions (DESIGN §5): with r_P
+        the weighted projection of its residual onto the complement of span{1, x},
+        ``max_b |sum_n u_n r_P,n max(x_n - b, 0)| / alpha``. With one input the direction +1 is
+        the only one (-1 differs by an affine function), so this is exact; the spline is optimal
+        iff it is <= 1. Infinite for ``alpha = 0`` unless every correlation vanishes.
+    global_gap : float
+        ``objective`` minus the dual objective at the returned spline's own projected residual
+        scaled by ``min(1, 1 / certificate)``: the duality gap of (P) obtained from the
+        certificate. ``dual_gap`` is the smaller of this and the gap at the solver's dual point.
+    alpha_max : float
+        :func:`univariate_alpha_max` of the data (computed on the solver's sorted data).
     """
 
     knots: np.ndarray
@@ -110,6 +129,9 @@ class UnivariateFit:
     converged: bool
     alpha: float = 0.0
     affine_objective: float = 0.0
+    certificate: float = np.nan
+    global_gap: float = np.nan
+    alpha_max: float = np.nan
 
     @property
     def n_knots(self):
@@ -133,59 +155,92 @@ class UnivariateFit:
         return _evaluate(self.knots, self.outer, self.skip_slope, self.intercept, x)
 
 
-def _evaluate(knots, outer, c, c0, x):
-    """Spline value at x through its pieces (value and slope at each knot).
+def _pieces(knots, outer, c, c0):
+    """Value at each knot and slope right of it (O(K)).
 
     Summing v_k (x - t_k) over many knots cancels badly far from the knots; walking the pieces
     only ever adds a slope times a local distance.
     """
-    x = np.asarray(x, dtype=float)
-    flat = x.ravel()
-    out = c * flat + c0
+    knots = np.ascontiguousarray(knots, dtype=float)
+    slopes = c + np.cumsum(outer)                     # slope right of knot k
+    vals = np.empty(knots.size)                       # value at knot k
     if knots.size:
-        slopes = c + np.cumsum(outer)                 # slope right of knot k
-        vals = np.empty(knots.size)                   # value at knot k
         vals[0] = c * knots[0] + c0
         if knots.size > 1:
             vals[1:] = vals[0] + np.cumsum(slopes[:-1] * np.diff(knots))
-        k = np.searchsorted(knots, flat, side="right") - 1
-        right = k >= 0
-        kk = k[right]
-        out[right] = vals[kk] + slopes[kk] * (flat[right] - knots[kk])
+    return knots, np.ascontiguousarray(vals), np.ascontiguousarray(slopes, dtype=float)
+
+
+@njit(cache=True)
+def _eval_pieces(knots, vals, slopes, c, c0, x, out, is_sorted):
+    """out = spline at x: a merge with the knots for sorted x (O(N + K)), else binary search.
+
+    Both walks give the same number for a given point: the piece left of x's last knot <= x.
+    """
+    K = knots.size
+    k = -1
+    for i in range(x.size):
+        xi = x[i]
+        if is_sorted:
+            while k + 1 < K and knots[k + 1] <= xi:
+                k += 1
+        else:
+            lo = 0
+            hi = K
+            while lo < hi:                     # number of knots <= xi
+                mid = (lo + hi) // 2
+                if knots[mid] <= xi:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo - 1
+        if k < 0:
+            out[i] = c * xi + c0
+        else:
+            out[i] = vals[k] + slopes[k] * (xi - knots[k])
+
+
+def _evaluate(knots, outer, c, c0, x, is_sorted=False):
+    """Spline value at x (any shape), one output array and no N x K temporary."""
+    x = np.asarray(x, dtype=float)
+    flat = np.ascontiguousarray(x.ravel())
+    out = np.empty(flat.size)
+    kn, vals, slopes = _pieces(knots, outer, float(c), float(c0))
+    _eval_pieces(kn, vals, slopes, float(c), float(c0), flat, out, bool(is_sorted))
     return out.reshape(x.shape)
 
 
 # --------------------------------------------------------------------------- preprocessing
 def _check_inputs(x, y, u):
-    x = np.asarray(x, dtype=float)
+    x = as_float_array(x, "x")
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D (or of shape (N, 1)), got shape {x.shape}.")
-    y = np.asarray(y, dtype=float)
+    y = as_float_array(y, "y")
     if y.ndim not in (1, 2) or y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have shape (N,) or (N, T) with N = {x.shape[0]}, got {y.shape}.")
     if u is None:
         u = np.full(x.shape[0], 1.0 / max(x.shape[0], 1))
     else:
-        u = np.asarray(u, dtype=float)
+        u = as_float_array(u, "u")
         if u.shape != x.shape:
             raise ValueError(f"u must have shape {x.shape}, got {u.shape}.")
         if np.any(~(u > 0)) or not np.all(np.isfinite(u)):
             raise ValueError("Sample weights u must be positive and finite.")
     if x.shape[0] == 0:
-        raise ValueError("At least one sample is required.")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite.")
+        raise ValueError("At least one sample is required (x and y are empty).")
+    check_finite(x, "x")
+    check_finite(y, "y")
     return x, y, u
 
 
 def merge_ties(x, y, u=None):
     """Merge repeated x values into distinct points.
 
-    Points whose sorted x values differ by at most ``1e-12 * max|x|`` from their predecessor are
-    one point (the same rule as :class:`radonsolve.dictionary.ReLUDictionary`; chains of such
-    near-ties merge into one group). A merged point sits at the smallest x of its group, its
+    Points whose sorted x values differ by at most ``1e-12 * (max(x) - min(x))`` from their
+    predecessor are one point (chains of such near-ties merge into one group); the rule is
+    invariant under ``x -> s x + shift``. A merged point sits at the smallest x of its group, its
     weight is the sum of the group's weights and its target the weighted mean of their targets.
     Because ``sum u (y - f)^2 = sum_groups U (Y - f)^2 + sum u (y - Y)^2`` for f constant on a
     group, problem (P) on the merged data has the same minimizers, and its objective differs by
@@ -210,14 +265,21 @@ def merge_ties(x, y, u=None):
         Group of each input point: ``xs[inverse]`` and ``ys[inverse]`` map back to the inputs.
     tie_constant : float
         ``0.5 * sum_n u_n ||y_n - ys[inverse[n]]||^2``.
+
+    Examples
+    --------
+    >>> from radonsolve.univariate import merge_ties
+    >>> xs, ys, us, inverse, tie = merge_ties([0.0, 1.0, 1.0], [1.0, 2.0, 4.0])
+    >>> xs.tolist(), ys.tolist(), inverse.tolist(), round(tie, 6)
+    ([0.0, 1.0], [1.0, 3.0], [0, 1, 1], 0.333333)
     """
     x, y, u = _check_inputs(x, y, u)
     N = x.shape[0]
     order = np.argsort(x, kind="stable")
     xo = x[order]
-    scale = max(float(np.max(np.abs(xo))), 1e-300)
     start = np.ones(N, dtype=bool)
-    start[1:] = (xo[1:] - xo[:-1]) > TIE_RTOL * scale
+    # With zero spread every difference is 0, not above 0: one group.
+    start[1:] = (xo[1:] - xo[:-1]) > TIE_RTOL * float(xo[-1] - xo[0])
     gid_sorted = np.cumsum(start) - 1
     n = int(gid_sorted[-1]) + 1
     inverse = np.empty(N, dtype=np.int64)
@@ -471,11 +533,14 @@ def _full_pass(x, u, y, dnodes, F, inW, alpha, thresh, xbar, sxx, r, cand):
     Returns (fit, ry, rr, maxw, ncand): 0.5 sum u r^2, <u y, r_P>, <u r_P, r_P>, max interior
     |w(r_P)|, number of candidates written (run maxima of violators outside the working set).
     """
+    _node_residual(x, y, dnodes, F, r)
+    return _project_pass(x, u, y, r, inW, thresh, xbar, sxx, cand)
+
+
+@njit(cache=True)
+def _node_residual(x, y, dnodes, F, r):
+    """r = y minus the spline with nodes x[dnodes] and values F there (sorted x)."""
     n = x.size
-    fit = 0.0
-    s0 = 0.0
-    s1 = 0.0
-    su = 0.0
     for a in range(dnodes.size - 1):
         p = dnodes[a]
         q = dnodes[a + 1]
@@ -488,6 +553,17 @@ def _full_pass(x, u, y, dnodes, F, inW, alpha, thresh, xbar, sxx, r, cand):
             ri = y[i] - ((1.0 - lam) * Fp + lam * Fq)
             r[i] = ri
     r[n - 1] = y[n - 1] - F[dnodes.size - 1]
+
+
+@njit(cache=True)
+def _project_pass(x, u, y, r, inW, thresh, xbar, sxx, cand):
+    """From the residual r (sorted x; overwritten by its projection r_P), in one O(N) pass:
+    (fit, ry, rr, maxw, ncand) as in :func:`_full_pass`."""
+    n = x.size
+    fit = 0.0
+    s0 = 0.0
+    s1 = 0.0
+    su = 0.0
     for i in range(n):
         ui = u[i]
         ri = r[i]
@@ -700,6 +776,14 @@ def univariate_alpha_max(x, y, u=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.univariate import univariate_alpha_max
+    >>> x = np.linspace(-1, 1, 41)
+    >>> round(univariate_alpha_max(x, np.abs(x)), 6)
+    0.043828
     """
     xs, ys, us, _, _ = merge_ties(x, y, u)
     if xs.size <= 2:
@@ -715,6 +799,14 @@ def univariate_alpha_max(x, y, u=None):
     return float(np.sqrt(W2[1:-1].max()))
 
 
+def _alpha_max_sorted(xs, us, yr, w):
+    """alpha_max from the affine fit's residual yr on merged sorted data (w: work buffer)."""
+    if xs.size <= 2:
+        return 0.0
+    _correlations(xs, us, yr, w)
+    return float(np.abs(w[1:-1]).max())
+
+
 def _affine_result(xs, ys, us, tie, alpha, aff):
     if xs.size == 1:
         c, c0 = 0.0, float(ys[0])
@@ -722,8 +814,10 @@ def _affine_result(xs, ys, us, tie, alpha, aff):
         c, c0, _ = _affine_fit(xs, ys, us)
     r = ys - (c * xs + c0)
     obj = 0.5 * float(np.dot(us * r, r)) + tie
+    # At most two distinct points: every atom with a bias at the data is affine or zero on
+    # them, so all correlations vanish and the affine fit is certified.
     return UnivariateFit(np.zeros(0), np.zeros(0), float(c), float(c0), obj, 0.0, 0, True,
-                         float(alpha), aff)
+                         float(alpha), aff, certificate=0.0, global_gap=0.0, alpha_max=0.0)
 
 
 def solve_univariate(x, y, u=None, alpha=1e-3, *, tol=1e-6, max_iter=100, sparsest=False,
@@ -769,7 +863,17 @@ def solve_univariate(x, y, u=None, alpha=1e-3, *, tol=1e-6, max_iter=100, sparse
     Notes
     -----
     Warns with :class:`sklearn.exceptions.ConvergenceWarning` if ``max_iter`` is reached with
-    the relative gap above ``tol``.
+    the relative gap above ``tol``. Time O(N log N) (one sort) plus O(N) per outer iteration;
+    memory a few length-N vectors, whatever the number of knots.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.univariate import solve_univariate
+    >>> x = np.linspace(-1, 1, 41)
+    >>> fit = solve_univariate(x, np.abs(x), None, 1e-4, tol=1e-12)
+    >>> fit.knots.tolist(), round(float(fit.outer[0]), 6), bool(fit.certificate <= 1 + 1e-9)
+    ([0.0], 1.995437, True)
     """
     x, y, u = _check_inputs(x, y, u)
     if y.ndim == 2:
@@ -778,9 +882,10 @@ def solve_univariate(x, y, u=None, alpha=1e-3, *, tol=1e-6, max_iter=100, sparse
                 "solve_univariate supports a single output (y of shape (N,) or (N, 1)); the "
                 "group penalty for T > 1 outputs needs the generic (working-set lasso) solver.")
         y = y[:, 0]
-    alpha = float(alpha)
-    if not alpha >= 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}.")
+    alpha = check_alpha(alpha)
+    tol = check_alpha(tol, "tol")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    max_inner = check_positive_int(max_inner, "max_inner")
     xs, ys, us, _, tie = merge_ties(x, y, u)
     n = xs.size
     if n <= 2:
@@ -795,12 +900,13 @@ def solve_univariate(x, y, u=None, alpha=1e-3, *, tol=1e-6, max_iter=100, sparse
     sxx = float(np.dot(us * xc, xc))
     aff = 0.5 * float(np.dot(us * yr, yr)) + tie
     tol_abs = tol * aff
+    r_buf = np.empty(n)
+    amax = _alpha_max_sorted(xs, us, yr, r_buf)
 
     if alpha == 0.0:
         return _finish(xs, yr, us, tie, alpha, aff, np.arange(1, n - 1), yr.copy(),
-                       c_aff, c0_aff, 0, sparsest, xbar, sxx, tol_abs)
+                       c_aff, c0_aff, 0, sparsest, xbar, sxx, tol_abs, amax)
 
-    r_buf = np.empty(n)
     cand = np.empty(n, dtype=np.int64)
     inW = np.zeros(n, dtype=bool)
     thresh = alpha * (1.0 + _VIOL_RTOL)
@@ -848,17 +954,47 @@ def solve_univariate(x, y, u=None, alpha=1e-3, *, tol=1e-6, max_iter=100, sparse
             f"{gap / aff if aff > 0 else np.inf:.3e} > tol = {tol:.1e}. {why}",
             ConvergenceWarning, stacklevel=2)
     return _finish(xs, yr, us, tie, alpha, aff, act, F, c_aff, c0_aff, it, sparsest, xbar,
-                   sxx, tol_abs)
+                   sxx, tol_abs, amax)
+
+
+def _dual_value(alpha, maxw, ry, rr):
+    """Dual objective at the projected residual scaled into the dual feasible set."""
+    sc = 1.0 if maxw <= alpha else alpha / maxw
+    return sc * ry - 0.5 * sc * sc * rr
+
+
+def _certify_sorted(xs, yr, us, alpha, knots, outer, c, c0, xbar, sxx, buf):
+    """Objective (without the tie constant), dual value and certificate of a given spline.
+
+    All on the merged sorted data with the affine fit removed from the targets (yr): one
+    O(N + K) evaluation by merging the knots with xs, then one O(N) pass for the projected
+    residual and its correlations ``w_j = sum_{m > j} u_m r_P,m (x_m - x_j)`` at every data
+    point, whose maximum over j is the certificate's numerator (DESIGN §3, §5). ``buf`` (length
+    N) is overwritten; nothing else of length N is allocated.
+    """
+    n = xs.size
+    kn, vals, slopes = _pieces(knots, outer, float(c), float(c0))
+    _eval_pieces(kn, vals, slopes, float(c), float(c0), xs, buf, True)
+    np.subtract(yr, buf, out=buf)
+    fit, ry, rr, maxw, _ = _project_pass(xs, us, yr, buf, np.ones(n, dtype=np.bool_), np.inf,
+                                         xbar, sxx, np.empty(1, dtype=np.int64))
+    primal = fit + alpha * float(np.sum(np.abs(outer)))
+    if alpha > 0:
+        eta = maxw / alpha
+    else:
+        eta = 0.0 if maxw == 0 else np.inf
+    return primal, _dual_value(alpha, maxw, ry, rr), eta
 
 
 def _finish(xs, yr, us, tie, alpha, aff, act, F, c_aff, c0_aff, it, sparsest, xbar, sxx,
-            tol_abs):
-    """Build the returned spline and compute its objective and duality gap, on the data.
+            tol_abs, amax):
+    """Build the returned spline and compute its objective, certificate and duality gap.
 
-    The primal value is that of the returned spline (knots, weights, skip connection) evaluated
-    at the data. The dual point is built from the residual of the solver's own representation
-    (values at the nodes, interpolated), which is more accurate than re-evaluating the returned
-    weights when there are many knots; any feasible dual point gives a valid gap.
+    The primal value and the certificate are those of the returned spline (knots, weights,
+    skip connection) evaluated at the data. Two dual points are tried: the returned spline's
+    scaled projected residual and the one from the solver's own representation (values at the
+    nodes, interpolated), which can be more accurate than re-evaluating the returned weights
+    when there are many knots; any feasible dual point gives a valid gap.
     """
     n = xs.size
     dnodes = np.concatenate([[0], act, [n - 1]]).astype(np.int64)
@@ -869,21 +1005,99 @@ def _finish(xs, yr, us, tie, alpha, aff, act, F, c_aff, c0_aff, it, sparsest, xb
     c = (F[1] - F[0]) / (xn[1] - xn[0])
     c0 = F[0] - c * xn[0]
     if sparsest:
-        knots, outer, c, c0 = sparsest_spline(knots, outer, c, c0, xs)
+        knots, outer, c, c0 = _sparsest_sorted(knots, outer, c, c0, xs)
+    buf = np.empty(n)
     # dual point from the internal residual
-    inW = np.ones(n, dtype=bool)
-    _, ry, rr, maxw, _ = _full_pass(xs, us, yr, dnodes, F, inW, alpha, np.inf, xbar, sxx,
-                                    np.empty(n), np.empty(1, dtype=np.int64))
-    sc = 1.0 if maxw <= alpha else alpha / maxw
-    dual = sc * ry - 0.5 * sc * sc * rr
-    # primal value of exactly the spline returned (the affine part added back below changes
-    # neither the residual nor the penalty)
-    r = yr - _evaluate(knots, outer, c, c0, xs)
-    primal = 0.5 * float(np.dot(us * r, r)) + alpha * float(np.sum(np.abs(outer)))
-    gap = max(primal - dual, 0.0)
+    _, ry, rr, maxw, _ = _full_pass(xs, us, yr, dnodes, F, np.ones(n, dtype=bool), alpha,
+                                    np.inf, xbar, sxx, buf, np.empty(1, dtype=np.int64))
+    dual_int = _dual_value(alpha, maxw, ry, rr)
+    # the returned spline itself (the affine part added back below changes neither the
+    # residual nor the penalty)
+    primal, dual_own, eta = _certify_sorted(xs, yr, us, alpha, knots, outer, c, c0, xbar, sxx,
+                                            buf)
+    gap = max(primal - max(dual_int, dual_own), 0.0)
+    global_gap = max(primal - dual_own, 0.0) if np.isfinite(eta) else np.inf
     return UnivariateFit(np.asarray(knots, float), np.asarray(outer, float),
                          float(c + c_aff), float(c0 + c0_aff), primal + tie, gap, int(it),
-                         bool(gap <= tol_abs), float(alpha), aff)
+                         bool(gap <= tol_abs), float(alpha), aff, certificate=float(eta),
+                         global_gap=float(global_gap), alpha_max=float(amax))
+
+
+def certify_spline(x, y, u, alpha, knots, outer, skip_slope, intercept, *, tol=1e-6):
+    """Objective, duality gap and exact dual certificate of a given linear spline for (P), d = 1.
+
+    For any spline ``f(x) = sum_k v_k max(x - t_k, 0) + skip_slope x + intercept`` (knots
+    anywhere), computes in O(N log N) time (one sort) and O(N) memory, with no N x K array:
+    its objective ``0.5 sum_n u_n (y_n - f(x_n))^2 + alpha sum_k |v_k|``, the certificate
+    ``max_b |sum_n u_n r_P,n max(x_n - b, 0)| / alpha`` (r_P: its weighted projected residual;
+    exact, DESIGN §5) and the duality gap at the dual point ``min(1, 1 / certificate) r_P``.
+
+    Parameters
+    ----------
+    x : array-like of shape (N,) or (N, 1)
+    y : array-like of shape (N,) or (N, 1)
+    u : array-like of shape (N,) or None
+        Positive sample weights (default ``1/N`` each).
+    alpha : float
+        Regularization strength, >= 0.
+    knots, outer : array-like of shape (K,)
+        Knot locations and slope changes.
+    skip_slope, intercept : float
+        The affine part.
+    tol : float, default=1e-6
+        Sets ``converged``: ``dual_gap <= tol * affine_objective``.
+
+    Returns
+    -------
+    UnivariateFit
+        The spline (knots sorted) with ``objective``, ``dual_gap`` (= ``global_gap``),
+        ``certificate``, ``affine_objective`` and ``alpha_max``; ``n_iter`` is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.univariate import certify_spline, solve_univariate
+    >>> x = np.linspace(-1, 1, 101)
+    >>> y = np.abs(x)
+    >>> fit = solve_univariate(x, y, None, 1e-3, tol=1e-12)
+    >>> chk = certify_spline(x, y, None, 1e-3, fit.knots, fit.outer, fit.skip_slope,
+    ...                      fit.intercept)
+    >>> bool(abs(chk.objective - fit.objective) <= 1e-12), bool(chk.certificate <= 1 + 1e-9)
+    (True, True)
+    """
+    x, y, u = _check_inputs(x, y, u)
+    if y.ndim == 2:
+        if y.shape[1] != 1:
+            raise ValueError(f"y must have a single output column, got shape {y.shape}.")
+        y = y[:, 0]
+    alpha = check_alpha(alpha)
+    tol = check_alpha(tol, "tol")
+    knots = check_finite(as_float_array(knots, "knots").ravel(), "knots")
+    outer = check_finite(as_float_array(outer, "outer").ravel(), "outer")
+    if knots.shape != outer.shape:
+        raise ValueError(f"knots and outer must have the same length, got {knots.size} and "
+                         f"{outer.size}.")
+    o = np.argsort(knots, kind="stable")
+    knots, outer = knots[o], outer[o]
+    c_in, c0_in = float(skip_slope), float(intercept)
+    xs, ys, us, _, tie = merge_ties(x, y, u)
+    n = xs.size
+    if n == 1:
+        c_aff, c0_aff, xbar, sxx = 0.0, float(ys[0]), float(xs[0]), 0.0
+    else:
+        c_aff, c0_aff, xbar = _affine_fit(xs, ys, us)
+        sxx = float(np.dot(us * (xs - xbar), xs - xbar))
+    yr = ys - (c_aff * xs + c0_aff)
+    aff = 0.5 * float(np.dot(us * yr, yr)) + tie
+    buf = np.empty(n)
+    amax = _alpha_max_sorted(xs, us, yr, buf)
+    # the spline minus the affine fit, evaluated against yr: same residual, same penalty
+    primal, dual, eta = _certify_sorted(xs, yr, us, alpha, knots, outer, c_in - c_aff,
+                                        c0_in - c0_aff, xbar, sxx, buf)
+    gap = max(primal - dual, 0.0) if np.isfinite(eta) else np.inf
+    return UnivariateFit(knots, outer, c_in, c0_in, primal + tie, gap, 0,
+                         bool(gap <= tol * aff), alpha, aff, certificate=float(eta),
+                         global_gap=float(gap), alpha_max=float(amax))
 
 
 # --------------------------------------------------------------------------- sparsest
@@ -918,6 +1132,14 @@ def sparsest_spline(knots, outer, skip_slope, intercept, x_data):
     knots, outer : ndarray
         The sparsest spline's knots (increasing) and slope changes.
     skip_slope, intercept : float
+
+    Examples
+    --------
+    >>> from radonsolve.univariate import sparsest_spline
+    >>> knots, outer, c, c0 = sparsest_spline([1.0, 2.0], [1.0, 1.0], 0.0, 0.0,
+    ...                                       [0.0, 1.0, 2.0, 3.0])
+    >>> knots.tolist(), outer.tolist()
+    ([1.5], [2.0])
     """
     knots = np.asarray(knots, dtype=float).ravel()
     outer = np.asarray(outer, dtype=float).ravel()
@@ -925,8 +1147,13 @@ def sparsest_spline(knots, outer, skip_slope, intercept, x_data):
     knots, outer = knots[o], outer[o]
     xs, _, _, _, _ = merge_ties(np.asarray(x_data, dtype=float).ravel(),
                                 np.zeros(np.size(x_data)))
+    return _sparsest_sorted(knots, outer, skip_slope, intercept, xs)
+
+
+def _sparsest_sorted(knots, outer, skip_slope, intercept, xs):
+    """:func:`sparsest_spline` on distinct sorted data xs, knots sorted."""
     n = xs.size
-    z = _evaluate(knots, outer, float(skip_slope), float(intercept), xs)
+    z = _evaluate(knots, outer, float(skip_slope), float(intercept), xs, is_sorted=True)
     if n == 1:
         return np.zeros(0), np.zeros(0), 0.0, float(z[0])
     h = np.diff(xs)

@@ -8,6 +8,7 @@ from radonsolve.certificate import (
     SweepEvents,
     duality_gap_for_P,
     eta,
+    eta_upper_bound_2d,
     exact_certificate_2d,
     search_certificate,
 )
@@ -248,7 +249,116 @@ def test_exact_2d_large_is_consistent():
     e, _, _ = eta(X, q[:, 0], 0.01, angles_to_dirs(np.linspace(0, np.pi, 20001)))
     assert e.max() <= cert.eta * (1 + 1e-12)
     assert e.max() >= cert.eta * (1 - 1e-3)  # the dense grid gets close
-    assert cert.n_evaluated == 400 * 399 // 2
+
+
+# Values of the previous implementation (one sweep over all N (N - 1) / 2 critical angles,
+# O(N^2) memory) on the same inputs: eta, its direction and the top_k=3 local maxima.
+PRE_BRANCH_AND_BOUND = [
+    (0, 80, 1, "gauss", 9.847215956501994, [0.9770822957659342, 0.2128618972497696],
+     [9.847215956501994, 9.813210965722872, 9.82340390050188]),
+    (1, 150, 2, "gauss", 15.684832701265078, [0.9967773761963, -0.08021759347686572],
+     [15.684832701265075, 15.680753931668695, 15.67671013798339]),
+    (2, 120, 1, "grid", 7.434307550638273, [0.5547001962252289, -0.8320502943378438],
+     [7.434307550638275, 7.316789885578194, 7.306781869965017]),
+    (3, 60, 3, "gauss", 8.565308406736884, [0.9969249038772073, -0.07836284852799064],
+     [8.565308406736884, 8.553047441482851, 8.536325676059098]),
+]
+
+
+@pytest.mark.parametrize("seed,N,T,kind,eta_ref,dir_ref,etas_ref", PRE_BRANCH_AND_BOUND)
+def test_exact_2d_matches_previous_full_sweep(seed, N, T, kind, eta_ref, dir_ref, etas_ref):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((N, 2)) if kind == "gauss" else grid_points(rng, N)
+    q, _, _, _ = residual(X, rng, T=T)
+    cert = exact_certificate_2d(X, q, 0.01, top_k=3)
+    assert cert.eta == pytest.approx(eta_ref, rel=1e-12)
+    np.testing.assert_allclose(cert.direction, dir_ref, atol=1e-10)
+    np.testing.assert_allclose(cert.etas, etas_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("T", [1, 2])
+def test_interval_bound_is_valid_and_tight(T):
+    rng = np.random.RandomState(10 + T)
+    X = rng.standard_normal((300, 2)) + [3.0, -1.0]
+    q, _, _, _ = residual(X, rng, T=T)
+    alpha = 0.01
+    for width in [1.0, 0.1, 0.01, 1e-3]:
+        for _ in range(3):
+            t0 = rng.uniform(-np.pi, np.pi)
+            g = np.linspace(t0, t0 + width, 401)
+            e, _, _ = eta(X, q, alpha, angles_to_dirs(g))
+            bound = eta_upper_bound_2d(X, q, alpha, t0, t0 + width)
+            assert bound >= e.max()
+            if width <= 1e-3:
+                # second order in the width: only points crossing the bias leave slack
+                assert bound <= e.max() * (1 + 1e-4)
+    with pytest.raises(ValueError, match="theta0 and theta1"):
+        eta_upper_bound_2d(X, q, alpha, 0.0, 4.0)
+
+
+def test_exact_2d_does_not_depend_on_n_jobs():
+    rng = np.random.RandomState(5)
+    X = rng.standard_normal((700, 2))
+    q, _, _, _ = residual(X, rng)
+    for top_k in (0, 10):
+        ref = exact_certificate_2d(X, q, 0.02, top_k=top_k)
+        for n_jobs in (2, 3, -1):
+            c = exact_certificate_2d(X, q, 0.02, top_k=top_k, n_jobs=n_jobs)
+            assert c.eta == ref.eta and c.bias == ref.bias and c.index == ref.index
+            assert c.n_evaluated == ref.n_evaluated
+            for a in ("direction", "directions", "etas", "biases"):
+                np.testing.assert_array_equal(getattr(c, a), getattr(ref, a))
+    with pytest.raises(ValueError, match="n_jobs"):
+        exact_certificate_2d(X, q, 0.02, n_jobs=0)
+
+
+def test_exact_2d_pruning_keeps_the_supremum():
+    # Pruning at the threshold (top_k > 0) or at the best value found (top_k = 0) must keep
+    # the exact supremum, below the threshold as well as above it.
+    rng = np.random.RandomState(6)
+    X = rng.standard_normal((120, 2))
+    q, _, _, _ = residual(X, rng)
+    sup = brute_sup_2d(X, q, 1.0)
+    for alpha in (0.5 * sup, 2.0 * sup):  # eta_sup = 2 and 0.5
+        ref = sup / alpha
+        for top_k, thr in [(0, 1.0), (10, 1.0), (10, 1e9), (10, 0.0)]:
+            c = exact_certificate_2d(X, q, alpha, top_k=top_k, threshold=thr)
+            assert c.exact and c.eta == pytest.approx(ref, rel=1e-12)
+            assert np.all(c.etas > thr) and np.all(c.etas <= c.eta * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("s", [1e-12, 1e-6, 1.0, 1e6, 1e12])
+def test_certificates_invariant_to_scale(s):
+    # eta is dimensionless: X -> s X, q -> q / sqrt(s), alpha -> alpha sqrt(s) keeps it, so no
+    # threshold inside may be absolute.
+    rng = np.random.RandomState(7)
+    X2 = rng.standard_normal((150, 2)) + [5.0, 0.0]
+    q2, _, _, _ = residual(X2, rng)
+    X3 = rng.standard_normal((150, 3))
+    q3, _, _, _ = residual(X3, rng)
+    f = np.sqrt(s)
+    ref2 = exact_certificate_2d(X2, q2, 0.01, top_k=5)
+    c2 = exact_certificate_2d(s * X2, q2 / f, 0.01 * f, top_k=5)
+    assert c2.eta == pytest.approx(ref2.eta, rel=1e-9)
+    np.testing.assert_allclose(c2.etas, ref2.etas, rtol=1e-9)
+    assert eta_upper_bound_2d(s * X2, q2 / f, 0.01 * f, 0.3, 0.4) == pytest.approx(
+        eta_upper_bound_2d(X2, q2, 0.01, 0.3, 0.4), rel=1e-9)
+    W = rng.standard_normal((20, 3))
+    np.testing.assert_allclose(eta(s * X3, q3 / f, 0.01 * f, W)[0], eta(X3, q3, 0.01, W)[0],
+                               rtol=1e-9)
+    ref3 = search_certificate(X3, q3, 0.01, n_candidates=200, random_state=0)
+    c3 = search_certificate(s * X3, q3 / f, 0.01 * f, n_candidates=200, random_state=0)
+    assert c3.eta == pytest.approx(ref3.eta, rel=1e-9)
+
+
+def test_search_does_not_depend_on_n_jobs():
+    rng = np.random.RandomState(8)
+    X = rng.standard_normal((300, 3))
+    q, _, _, _ = residual(X, rng)
+    ref = search_certificate(X, q, 0.01, n_candidates=300, random_state=1)
+    c = search_certificate(X, q, 0.01, n_candidates=300, random_state=1, n_jobs=2)
+    assert c.eta == ref.eta
+    np.testing.assert_array_equal(c.directions, ref.directions)
 
 
 def test_exact_2d_rejects_other_dimensions():

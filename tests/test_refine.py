@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from radonsolve.certificate import _ascend, duality_gap_for_P, eta, search_certificate
+from radonsolve.certificate import duality_gap_for_P, eta, search_certificate
+from radonsolve.certificate.search import ascend
 from radonsolve.datasets import make_relu_ridges_2d
 from radonsolve.dictionary import AffineProjector, ReLUDictionary
 from radonsolve.directions import spread_directions
@@ -193,7 +194,7 @@ def test_search_ascends_candidates_besides_extras():
     alpha = 0.05
     S = rng.standard_normal((200, 5))
     S /= np.linalg.norm(S, axis=1, keepdims=True)
-    v2, _, _ = _ascend(X, q, S, 500, rng.standard_normal((32, 5)), 4, 1e-12)
+    v2, _, _ = ascend(X, q, S, 500, rng.standard_normal((32, 5)), 4, 1e-12)
     plain = search_certificate(X, q[:, 0], alpha, n_candidates=300, n_ascent=5, random_state=2)
     E = S[np.sqrt(v2) / alpha < 0.97 * plain.eta]
     assert len(E) > 5

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from radonsolve import RadonReLURegressor
 from radonsolve.univariate import (
     UnivariateFit,
+    certify_spline,
     merge_ties,
     solve_univariate,
     sparsest_spline,
@@ -232,7 +234,7 @@ def test_merge_ties():
     y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 7.0])
     u = np.array([1.0, 1.0, 1.0, 3.0, 1.0, 1.0])
     xs, ys, us, inv, tie = merge_ties(x, y, u)
-    # 1 and 1 + 1e-14 merge (relative 1e-12 of max|x| = 3), 2 and 2 + 1e-6 do not
+    # 1 and 1 + 1e-14 merge (relative 1e-12 of the spread max - min = 2), 2 and 2 + 1e-6 do not
     assert np.allclose(xs, [1.0, 2.0, 2.0 + 1e-6, 3.0], rtol=0, atol=0)
     assert np.allclose(us, [4.0, 1.0, 1.0, 2.0])
     assert np.allclose(ys, [(2 + 12) / 4, 3.0, 5.0, 4.0])
@@ -323,3 +325,197 @@ def test_sparsest_keeps_objective_on_noisy_data(seed):
     assert b.n_knots <= a.n_knots
     assert np.isclose(b.objective, objective_of(b, x, y, np.full(200, 1 / 200), alpha),
                       rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- certificate
+def dense_certificate(x, y, u, alpha, fit):
+    """Independent certificate and gap of a spline: dense atoms at every data point and a
+    least-squares projection (no sorting, no recurrences)."""
+    f = np.maximum(x[:, None] - fit.knots[None, :], 0.0) @ fit.outer \
+        + fit.skip_slope * x + fit.intercept
+    r = y - f
+    A = np.column_stack([np.ones_like(x), x]) * np.sqrt(u)[:, None]
+    coef = np.linalg.lstsq(A, np.sqrt(u) * r, rcond=None)[0]
+    rp = r - coef[0] - coef[1] * x                   # weighted projection of the residual
+    corr = np.maximum(x[:, None] - x[None, :], 0.0).T @ (u * rp)
+    eta = np.abs(corr).max() / alpha
+    primal = 0.5 * np.sum(u * r * r) + alpha * np.sum(np.abs(fit.outer))
+    sc = min(1.0, 1.0 / eta)
+    yp = y - np.linalg.lstsq(A, np.sqrt(u) * y, rcond=None)[0] @ np.vstack([np.ones_like(x), x])
+    dual = sc * np.sum(u * yp * rp) - 0.5 * sc * sc * np.sum(u * rp * rp)
+    return eta, primal - dual
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("max_iter", [1, 2, 100])
+def test_certificate_matches_dense_reference(max_iter, ties):
+    rng = np.random.default_rng(71)
+    x, y = noisy_pwl(rng, 250, n_knots=6, sigma=0.2, ties=ties)
+    u = rng.uniform(0.5, 2.0, x.size)
+    u /= u.sum()
+    alpha = 1e-3 * univariate_alpha_max(x, y, u)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = solve_univariate(x, y, u, alpha, tol=1e-12, max_iter=max_iter)
+    opt = solve_univariate(x, y, u, alpha, tol=1e-13)
+    eta, gap = dense_certificate(x, y, u, alpha, fit)
+    # tied points add nothing to any correlation: the certificate is the same either way
+    assert fit.certificate == pytest.approx(eta, rel=1e-8)
+    if ties:
+        # The solver's dual point lives on the merged data; on the raw data the same
+        # scaling s gives a gap larger by 0.5 (1 - s)^2 times the tie constant.
+        assert fit.global_gap <= gap * (1 + 1e-9) + 1e-12 * fit.affine_objective
+    else:
+        assert fit.global_gap == pytest.approx(gap, rel=1e-6, abs=1e-10 * fit.affine_objective)
+    # both gaps are honest bounds on the suboptimality
+    assert fit.objective - opt.objective <= fit.dual_gap + 1e-12 * fit.affine_objective
+    assert 0 <= fit.dual_gap <= fit.global_gap + 1e-12 * fit.affine_objective
+    if max_iter == 1:
+        assert fit.certificate > 1.01          # stopped early: a violated dual constraint
+    elif max_iter == 100:
+        assert fit.converged and fit.certificate <= 1 + 1e-6
+    assert fit.alpha_max == pytest.approx(univariate_alpha_max(x, y, u), rel=1e-12)
+
+
+def test_certify_spline_of_any_spline():
+    rng = np.random.default_rng(72)
+    x, y = noisy_pwl(rng, 200, n_knots=5, sigma=0.1)
+    u = np.full(200, 1 / 200)
+    alpha = 1e-2 * univariate_alpha_max(x, y)
+    opt = solve_univariate(x, y, None, alpha, tol=1e-12)
+    same = certify_spline(x, y, None, alpha, opt.knots, opt.outer, opt.skip_slope,
+                          opt.intercept)
+    assert same.objective == pytest.approx(opt.objective, rel=1e-12)
+    assert same.certificate == pytest.approx(opt.certificate, rel=1e-9)
+    # a spline with knots off the data points, in any order
+    knots = np.array([0.3, -0.41, 0.05])
+    outer = np.array([1.0, -2.0, 0.5])
+    chk = certify_spline(x[:, None], y, u, alpha, knots, outer, 0.2, -0.1)
+    ref = UnivariateFit(knots, outer, 0.2, -0.1, 0, 0, 0, True)
+    eta, gap = dense_certificate(x, y, u, alpha, ref)
+    assert chk.objective == pytest.approx(objective_of(ref, x, y, u, alpha), rel=1e-12)
+    assert chk.certificate == pytest.approx(eta, rel=1e-8)
+    assert chk.dual_gap == pytest.approx(gap, rel=1e-8)
+    assert chk.objective - opt.objective <= chk.dual_gap * (1 + 1e-9)
+    assert np.all(np.diff(chk.knots) > 0)
+    with pytest.raises(ValueError, match="knots and outer"):
+        certify_spline(x, y, None, alpha, knots, outer[:2], 0.0, 0.0)
+
+
+def test_fit_memory_has_no_rows_times_knots_array():
+    # About 100 knots at N = 100,000: an N x n_knots float array would be 80 MB; the whole
+    # fit (solver, certificate, objective on the data) must stay within a few N-vectors.
+    import tracemalloc
+
+    rng = np.random.default_rng(73)
+    N = 100_000
+    x = rng.uniform(0, 1, N)
+    t = np.sort(rng.uniform(0.02, 0.98, 150))
+    v = rng.normal(size=150) * 5
+    y = 0.3 * x + 0.05 * rng.normal(size=N)
+    for tk, vk in zip(t, v):
+        y += vk * np.maximum(x - tk, 0.0)
+    alpha = 1e-5 * univariate_alpha_max(x, y)
+    model = RadonReLURegressor(alpha=alpha)
+    model.fit(x[:20, None], y[:20])                 # compile / load kernels outside
+    tracemalloc.start()
+    model.fit(x[:, None], y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert model.n_neurons_ >= 60
+    assert model.certified_
+    assert peak <= 20 * 8 * N, peak / (8 * N)
+
+
+# --------------------------------------------------------------------------- scale invariance
+SCALES = (1e-12, 1e-6, 1.0, 1e6, 1e12)
+
+
+def scaled_problem():
+    rng = np.random.default_rng(81)
+    x, y = noisy_pwl(rng, 150, n_knots=9, sigma=0.02)
+    alpha = 1e-3 * univariate_alpha_max(x, y)
+    return x, y, alpha
+
+
+def test_solver_invariant_under_scaling():
+    # f -> c f(./s) maps (P) for (x, y, alpha) to c^2 (P) for (s x, c y, alpha c s): the data
+    # term scales as c^2 and RTV2 as c / s. Knots scale by s, slope changes by c / s.
+    x, y, alpha = scaled_problem()
+    ref = solve_univariate(x, y, None, alpha, tol=1e-10)
+    assert ref.n_knots >= 5
+    for s in SCALES:
+        for c in SCALES:
+            fit = solve_univariate(s * x, c * y, None, alpha * c * s, tol=1e-10)
+            assert fit.n_knots == ref.n_knots, (s, c)
+            assert fit.objective / c ** 2 == pytest.approx(ref.objective, rel=1e-7), (s, c)
+            np.testing.assert_allclose(fit.knots / s, ref.knots, rtol=1e-12)
+            np.testing.assert_allclose(fit.outer * s / c, ref.outer, rtol=1e-6)
+            assert fit.converged and fit.relative_gap <= 1e-10
+            assert fit.certificate == pytest.approx(ref.certificate, rel=1e-6)
+            assert fit.alpha_max / (c * s) == pytest.approx(ref.alpha_max, rel=1e-9)
+
+
+def test_estimator_invariant_under_scaling():
+    x, y, alpha = scaled_problem()
+    ref = RadonReLURegressor(alpha=alpha, tol=1e-10).fit(x[:, None], y)
+    assert ref.certified_
+    for s in SCALES:
+        for c in SCALES:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                m = RadonReLURegressor(alpha=alpha * c * s, tol=1e-10).fit(s * x[:, None], c * y)
+            assert m.n_neurons_ == ref.n_neurons_, (s, c)
+            assert m.objective_ / c ** 2 == pytest.approx(ref.objective_, rel=1e-7), (s, c)
+            np.testing.assert_allclose(m.network_.biases / s, ref.network_.biases, rtol=1e-12)
+            assert m.certified_ and m.certificate_ <= 1 + 1e-6, (s, c)
+            assert m.dual_gap_ / c ** 2 <= 1e-10 * ref.objective_ + ref.dual_gap_ * 10
+            assert m.alpha_max_ / (c * s) == pytest.approx(ref.alpha_max_, rel=1e-9)
+
+
+def test_ties_relative_to_spread_not_magnitude():
+    # Data far from the origin: distinct points 1e-9 apart are 1e-6 of the spread, far above
+    # rounding, and must stay distinct (a rule relative to max|x| = 1e6 would merge them).
+    rng = np.random.default_rng(91)
+    x = 1e6 + np.round(rng.uniform(0, 1e-3, 400), 9)
+    xs, _, _, _, _ = merge_ties(x, np.zeros(400))
+    assert xs.size == np.unique(x).size
+    # and a uniform shift or scaling does not change which points merge
+    z = np.round(rng.uniform(-1, 1, 300), 3)
+    z[:5] = z[5] * (1 + 1e-15)
+    n_ref = merge_ties(z, np.zeros(300))[0].size
+    assert n_ref < np.unique(z).size            # the near-ties did merge
+    for s, shift in ((1e-9, 0.0), (1e9, 0.0), (2.0, 3.0)):
+        assert merge_ties(s * z + shift, np.zeros(300))[0].size == n_ref
+
+
+def test_estimator_certifies_the_network_it_returns(monkeypatch):
+    # If the network's canonicalization ever changes the solver's spline (here forced with a
+    # huge merge tolerance), the estimator must report the objective, certificate and gap of
+    # the network it returns, and warn.
+    import radonsolve.estimator as est
+    from radonsolve.network import ReLUNetwork
+
+    class MergingNetwork(ReLUNetwork):
+        def __init__(self, *args, **kwargs):
+            kwargs["merge_tol"] = 0.3
+            super().__init__(*args, **kwargs)
+
+    rng = np.random.default_rng(101)
+    x, y = noisy_pwl(rng, 200, n_knots=8, sigma=0.05)
+    u = np.full(200, 1 / 200)
+    alpha = 1e-3 * univariate_alpha_max(x, y)
+    opt = solve_univariate(x, y, None, alpha, tol=1e-12)
+    monkeypatch.setattr(est, "ReLUNetwork", MergingNetwork)
+    with pytest.warns(ConvergenceWarning, match=r"not the solver's spline.*merged [1-9]"):
+        m = RadonReLURegressor(alpha=alpha, tol=1e-8).fit(x[:, None], y)
+    net = m.network_
+    assert net.n_neurons < opt.n_knots
+    as_fit = UnivariateFit(net.biases * net.weights[:, 0], net.outer,
+                           float(net.skip_coef[0]), net.skip_intercept, 0, 0, 0, True)
+    assert m.objective_ == pytest.approx(objective_of(as_fit, x, y, u, alpha), rel=1e-10)
+    assert m.objective_ > opt.objective * (1 + 1e-6)
+    assert m.objective_ - opt.objective <= m.dual_gap_ * (1 + 1e-9)
+    eta, _ = dense_certificate(x, y, u, alpha, as_fit)
+    assert m.certificate_ == pytest.approx(eta, rel=1e-8)
+    assert not m.certified_

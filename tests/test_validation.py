@@ -51,3 +51,69 @@ def test_check_data():
         check_data([[np.nan, 1.0]], [1.0])
     with pytest.raises(ValueError):
         check_data([[1.0, 2.0]], [1.0, 2.0])
+
+
+def test_naming_prefixes_keeps_type_and_leaves_named_messages():
+    from radonsolve._validation import naming
+
+    with pytest.raises(TypeError, match=r"^Invalid X: bad type$"):
+        with naming("X"):
+            raise TypeError("bad type")
+    with pytest.raises(ValueError, match=r"^Input y contains NaN\.$"):
+        with naming("y"):
+            raise ValueError("Input y contains NaN.")
+    # a quoted data value equal to the name is not the name
+    with pytest.raises(ValueError, match=r"^Invalid X: could not convert string to float: 'X'$"):
+        with naming("X"):
+            np.asarray(["X"], dtype=float)
+
+
+def test_as_float_array_and_check_finite():
+    from radonsolve._validation import as_float_array, check_finite
+
+    a = np.arange(3)
+    out = as_float_array(a, "x")
+    assert out.dtype == np.float64 and a.dtype.kind == "i"
+    np.testing.assert_array_equal(as_float_array(np.array([1, 2.5], dtype=object), "x"),
+                                  [1.0, 2.5])
+    for bad, msg in ((["1", "2"], "x must contain numbers"), (np.array([1 + 2j]), "x must be real"),
+                     (np.array([1, 2j], dtype=object), "x must be real"),
+                     (np.array([1, "a"], dtype=object), "Invalid x: could not convert"),
+                     ([[1.0], [2.0, 3.0]], "Invalid x: ")):
+        with pytest.raises(ValueError, match=msg):
+            as_float_array(bad, "x")
+    with pytest.raises(TypeError, match=r"Invalid x: float\(\) argument"):
+        as_float_array(np.array([{}], dtype=object), "x")
+    with pytest.raises(ValueError, match="q must be finite; it contains NaN"):
+        check_finite(np.array([1.0, np.nan, np.inf]), "q")
+    with pytest.raises(ValueError, match="q must be finite; it contains infinity"):
+        check_finite(np.array([1.0, -np.inf]), "q")
+
+
+def test_check_X_y_names_each_argument():
+    from radonsolve._validation import check_X_y
+
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="X has 4, y has 3"):
+        check_X_y(X, np.zeros(3))
+    with pytest.raises(ValueError, match="y must contain numbers"):
+        check_X_y(X, ["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="Invalid X: Found array with dim 3"):
+        check_X_y(np.zeros((4, 2, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match="Invalid y: Unknown label type: continuous"):
+        check_X_y(X, np.linspace(0, 1, 4), classifier=True)
+    Xc, yc = check_X_y(X, ["a", "b", "a", "b"], classifier=True)
+    assert yc.dtype.kind == "U" and Xc.dtype == np.float64
+    Xi, yi = check_X_y(np.ones((4, 2), dtype=np.int32), np.array([True, False] * 2))
+    assert Xi.dtype == np.float64 and yi.dtype == np.float64
+
+
+def test_normalized_weights_messages_name_sample_weight():
+    X = np.zeros((3, 1))
+    for bad, msg in ((np.ones((3, 2)), "Invalid sample_weight: "),
+                     (["a", "b", "c"], "sample_weight must contain numbers"),
+                     (np.zeros(3), "sample_weight"), (np.array([1.0, np.inf, 1.0]),
+                                                      "Input sample_weight contains infinity")):
+        with pytest.raises(ValueError, match=msg):
+            normalized_weights(bad, X)
+    np.testing.assert_allclose(normalized_weights(2.0, X), 1 / 3)

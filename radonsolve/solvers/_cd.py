@@ -13,6 +13,7 @@ instead of O(N T), and the restricted objective and duality gap follow from H, C
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 
 @njit(cache=True)
@@ -81,7 +82,7 @@ def gram_objective_and_gap(H, C, V, HV, bb, alpha):
 
 
 # ---------------------------------------------------------------------- exact active set
-@njit(cache=True)
+@register_jitable
 def _chol_append(L, na, H, act, j, ridge):
     """Append atom j to the Cholesky factor L of H[act[:na], act[:na]] (in place)."""
     for i in range(na):
@@ -102,7 +103,7 @@ def _chol_append(L, na, H, act, j, ridge):
     return singular
 
 
-@njit(cache=True)
+@register_jitable
 def _chol_delete(L, na, p):
     """Remove row/column p from the na x na lower Cholesky factor L (in place)."""
     # Drop row p: rows below move up and gain one entry right of the diagonal.
@@ -131,7 +132,7 @@ def _chol_delete(L, na, p):
         L[na - 1, m] = 0.0
 
 
-@njit(cache=True)
+@register_jitable
 def _chol_solve(L, na, rhs, out):
     for i in range(na):
         s = rhs[i]
@@ -146,7 +147,7 @@ def _chol_solve(L, na, rhs, out):
             out[m] -= L[i, m] * xi
 
 
-@njit(cache=True)
+@register_jitable
 def _residual_grad(H, c, v, g):
     """g = c - H v (H symmetric; rows of the nonzero coefficients only)."""
     k = H.shape[0]
@@ -159,7 +160,7 @@ def _residual_grad(H, c, v, g):
                 g[j] -= H[i, j] * vi
 
 
-@njit(cache=True)
+@register_jitable
 def _remove_active(L, na, i, act, pos_in, s):
     j = act[i]
     _chol_delete(L, na, i)
@@ -171,7 +172,7 @@ def _remove_active(L, na, i, act, pos_in, s):
     return na - 1
 
 
-@njit(cache=True)
+@register_jitable
 def _track(j, tracked, trk, nt):
     if not tracked[j]:
         tracked[j] = True

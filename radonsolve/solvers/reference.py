@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .result import SolverResult
 
-__all__ = ["CvxpySolver"]
+__all__ = ["CvxpySolver", "CvxpyDatafitSolver"]
 
 MAX_DENSE_ENTRIES = 20_000_000
 
@@ -92,3 +92,78 @@ class CvxpySolver:
                             n_iter=int(prob.solver_stats.num_iters or 0)
                             if prob.solver_stats is not None else 0,
                             converged=True, time=time.perf_counter() - t0)
+
+
+class CvxpyDatafitSolver:
+    """Reference for a smooth data fit: (S) of :mod:`radonsolve.solvers.newton` by cvxpy.
+
+    The loss comes from the data fit (``datafit.cvxpy_loss``), the skip connection is kept
+    as unpenalized variables, the dictionary is dense. Clarabel handles the exponential
+    cone (Poisson, logistic) but is less accurate there than on quadratic problems; the
+    returned gap is computed honestly at the solution, as for :class:`CvxpySolver`.
+
+    Parameters
+    ----------
+    max_dense_entries : int
+        Refuse dictionaries with more than this many matrix entries.
+    verbose : int
+    **solver_options
+        Passed to Clarabel (its tolerances default to 1e-10 here).
+    """
+
+    def __init__(self, max_dense_entries=MAX_DENSE_ENTRIES, verbose=0, **solver_options):
+        self.max_dense_entries = max_dense_entries
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def solve(self, problem, warm_start=None, affine=None):
+        """Solve a :class:`radonsolve.solvers.newton.DatafitProblem`; returns DatafitResult.
+
+        ``warm_start`` and ``affine`` (starting points) are accepted for the solver protocol
+        and ignored: the interior-point method does not use them.
+        """
+        import cvxpy as cp
+
+        from .newton import DatafitResult
+
+        t0 = time.perf_counter()
+        dic = problem.dictionary
+        N = dic.n_samples
+        if N * dic.n_atoms > self.max_dense_entries:
+            raise ValueError(
+                f"The cvxpy reference solver needs the dense dictionary ({N} x {dic.n_atoms} "
+                f"entries), above its limit of {self.max_dense_entries}.")
+        Phi = dic.toarray()
+        A = problem.A
+        V = cp.Variable(dic.n_atoms)
+        B = cp.Variable(A.shape[1])
+        F = Phi @ V + A @ B
+        prob = cp.Problem(cp.Minimize(problem.datafit.cvxpy_loss(F)
+                                      + problem.alpha * cp.norm1(V)))
+        kwargs = dict(self.solver_options)
+        for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
+            kwargs.setdefault(key, 1e-10)
+        kwargs.setdefault("max_iter", 500)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)   # reported through the status
+                prob.solve(solver=cp.CLARABEL, verbose=self.verbose > 1, **kwargs)
+        except cp.error.SolverError as exc:
+            raise RuntimeError(f"cvxpy failed on the reference problem: {exc}") from exc
+        if prob.status not in ("optimal", "optimal_inaccurate") or V.value is None:
+            raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
+        if prob.status == "optimal_inaccurate":
+            warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
+        Vv = np.asarray(V.value)
+        keep = np.abs(Vv) > 1e-9 * max(np.abs(Vv).max(initial=0.0), 1e-300)
+        idx = np.flatnonzero(keep)
+        Bv = np.asarray(B.value)
+        Fv = Phi[:, idx] @ Vv[idx] + A @ Bv
+        primal, dual, theta, _ = problem.gap_parts(Fv, Vv[idx], dic.rmatvec)
+        c, c0 = problem.skip_connection(Bv)
+        return DatafitResult(idx=idx, coef=Vv[idx][:, None], objective=primal,
+                             dual_gap=primal - dual,
+                             n_iter=int(prob.solver_stats.num_iters or 0)
+                             if prob.solver_stats is not None else 0,
+                             converged=True, time=time.perf_counter() - t0, skip_coef=c,
+                             skip_intercept=c0, affine=Bv, outputs=Fv, theta=theta, dual=dual)

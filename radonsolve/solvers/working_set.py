@@ -383,7 +383,13 @@ class WorkingSetCD:
                 in_ws[cand] = True
                 timing["gram"] += time.perf_counter() - tic
             tic = time.perf_counter()
-            if use_as:
+            if alpha == 0:
+                # No penalty: the restricted problem is least squares, solved exactly (the
+                # iterative solvers' restricted gap never closes when the optimum is
+                # positive, see ProjectedLasso.gap). Support reduction thins it afterwards.
+                V[:] = np.linalg.lstsq(G, b, rcond=None)[0]
+                inner_total += 1
+            elif use_as:
                 inner_total += self._restricted_active_set(H, C, V, alpha, cap)
             else:
                 tol_in = max(0.3 * gap, 0.1 * tol_abs)

@@ -1,0 +1,424 @@
+"""Data-fit terms: the loss of problem (P) in the network's outputs (DESIGN §10, §12).
+
+A data fit is ``L(f) = sum_n u_n l(y_n, f_n)`` with normalized sample weights u (positive,
+summing to one) and f the network's outputs on the data (one output). Everything a solver
+or a certificate needs from the loss is here, so no solver holds loss-specific code:
+
+- ``value(f)``, ``gradient(f)`` (``u_n l'(y_n, f_n)``) and ``hessian(f)`` (the diagonal
+  ``u_n l''(y_n, f_n)``: every loss here is separable over samples);
+- ``dual_point(f)``: minus the gradient, ``theta_n = -u_n l'(y_n, f_n)``. For the optimum
+  over the unpenalized affine part it is orthogonal to 1 and to every feature, and it is the
+  dual point of (P) that the certificate of DESIGN §5 takes in place of the residual;
+- ``dual_value(theta) = -sum_n u_n l*(y_n, -theta_n / u_n)`` (l* the convex conjugate in f),
+  ``-inf`` where the conjugate is infinite. By Fenchel duality, for any theta orthogonal to
+  the affine functions with ``|Phi_j^T theta| <= alpha`` for every atom,
+  ``dual_value(theta) <= min (P)`` (weak duality), with equality at the optimum;
+- ``feasible_scale(theta)``: the largest ``s`` in [0, 1] with ``s theta`` in the conjugate's
+  domain. Every domain here is convex and contains 0 (``dual_value(0) = 0``, the loss's
+  infimum), so shrinking theta towards 0 by ``min(feasible_scale, alpha / max_j |Phi_j^T
+  theta|)`` gives a dual-feasible point (DESIGN §10: each loss owns this rule);
+- ``scale(A)``: the loss of the best affine fit (columns A spanning [1, X]), the scale of
+  every relative tolerance, as the affine fit's objective is for the squared loss;
+- ``cvxpy_loss(f)``: the same loss as a cvxpy expression, for the reference solver;
+- ``inverse_link(f)``: the prediction from the output (``exp`` for Poisson).
+
+Every loss is shifted so that its infimum over f is 0 (``l(y, y) = 0`` for the squared and
+Huber losses, the half deviance for Poisson), which makes ``dual_value(0) = 0`` a valid
+lower bound and the scale meaningful.
+
+The squared loss keeps its projected fast path (:class:`radonsolve.lasso.ProjectedLasso`);
+:class:`Quadratic` is the same loss in this interface, for the generic gap and certificate
+code.
+"""
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+__all__ = ["Datafit", "Quadratic", "Huber", "Poisson", "Logistic", "fit_affine"]
+
+
+class Datafit:
+    """Base class of the separable data fits (see the module docstring).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Targets.
+    u : array-like of shape (n_samples,)
+        Positive normalized sample weights (summing to one).
+    """
+
+    name = "datafit"
+
+    def __init__(self, y, u):
+        y = np.asarray(y, dtype=float)
+        u = np.asarray(u, dtype=float)
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional for a data fit; got shape {y.shape}.")
+        if u.shape != y.shape:
+            raise ValueError(f"u has shape {u.shape}; expected {y.shape}, the shape of y.")
+        if not np.all(u > 0):
+            raise ValueError("u must be positive (drop samples of weight zero first).")
+        self.y = y
+        self.u = u
+
+    # The per-sample pieces each loss defines.
+    def losses(self, f):
+        raise NotImplementedError
+
+    def derivative(self, f):
+        """``l'(y_n, f_n)`` per sample."""
+        raise NotImplementedError
+
+    def second_derivative(self, f):
+        """``l''(y_n, f_n)`` per sample (a generalized one where l is not twice smooth)."""
+        raise NotImplementedError
+
+    def conjugate(self, t):
+        """``-l*(y_n, -t_n)`` per sample for ``t = theta / u`` (``-inf`` outside the domain)."""
+        raise NotImplementedError
+
+    def feasible_scale(self, theta):
+        """Largest s in [0, 1] with ``s * theta`` in the domain of the conjugate."""
+        return 1.0
+
+    def initial_prediction(self):
+        """A constant output from which Newton's method starts safely."""
+        return 0.0
+
+    def inverse_link(self, f):
+        """Prediction of the model from its output f."""
+        return f
+
+    # Assembled from the pieces.
+    def value(self, f):
+        """``sum_n u_n l(y_n, f_n)``."""
+        return float(self.u @ self.losses(np.asarray(f, dtype=float)))
+
+    def gradient(self, f):
+        """Gradient of :meth:`value` in f: ``u_n l'(y_n, f_n)``."""
+        return self.u * self.derivative(np.asarray(f, dtype=float))
+
+    def hessian(self, f):
+        """Diagonal of the Hessian of :meth:`value` in f: ``u_n l''(y_n, f_n)``."""
+        return self.u * self.second_derivative(np.asarray(f, dtype=float))
+
+    def dual_point(self, f):
+        """``theta = -gradient(f)``: the dual point of the solution with outputs f."""
+        return -self.gradient(f)
+
+    def dual_value(self, theta):
+        """``-sum_n u_n l*(y_n, -theta_n / u_n)``; ``-inf`` outside the conjugate's domain."""
+        theta = np.asarray(theta, dtype=float)
+        c = self.conjugate(theta / self.u)
+        if not np.all(np.isfinite(c)):
+            return -np.inf
+        return float(self.u @ c)
+
+    def scale(self, A):
+        """Loss of the best affine fit on the columns A (spanning [1, X])."""
+        return self.value(fit_affine(self, A)[1])
+
+    def cvxpy_loss(self, f):
+        """The loss as a cvxpy expression of the outputs f (a cvxpy vector)."""
+        raise NotImplementedError
+
+
+class Quadratic(Datafit):
+    """Squared loss ``l(y, f) = (y - f)^2 / 2`` (problem (P) of DESIGN §1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Quadratic
+    >>> fit = Quadratic(np.array([1.0, 3.0]), np.array([0.5, 0.5]))
+    >>> fit.value(np.array([0.0, 0.0]))
+    2.5
+    """
+
+    name = "squared_error"
+
+    def losses(self, f):
+        return 0.5 * (self.y - f) ** 2
+
+    def derivative(self, f):
+        return f - self.y
+
+    def second_derivative(self, f):
+        return np.ones_like(f)
+
+    def conjugate(self, t):
+        # l*(y, z) = z y + z^2 / 2, at z = -t.
+        return t * self.y - 0.5 * t * t
+
+    def initial_prediction(self):
+        return float(self.u @ self.y)
+
+    def cvxpy_loss(self, f):
+        import cvxpy as cp
+        return 0.5 * cp.sum(cp.multiply(self.u, cp.square(self.y - f)))
+
+
+class Huber(Datafit):
+    """Huber loss ``l(y, f) = H_eps(y - f)``, quadratic for ``|y - f| <= epsilon``.
+
+    ``H_eps(r) = r^2 / 2`` for ``|r| <= eps`` and ``eps |r| - eps^2 / 2`` beyond; epsilon is
+    absolute, in the units of y. Its conjugate is the squared loss's restricted to
+    ``|theta_n / u_n| <= epsilon``; its second derivative is 1 inside the band and 0 outside.
+
+    Parameters
+    ----------
+    y, u : see :class:`Datafit`
+    epsilon : float
+        Positive width of the quadratic band.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Huber
+    >>> fit = Huber(np.array([0.0, 0.0]), np.array([0.5, 0.5]), epsilon=1.0)
+    >>> fit.value(np.array([0.5, 3.0]))    # (0.125 + 2.5) / 2
+    1.3125
+    """
+
+    name = "huber"
+
+    def __init__(self, y, u, epsilon=1.35):
+        super().__init__(y, u)
+        epsilon = float(epsilon)
+        if not (np.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"epsilon must be a positive finite number; got {epsilon!r}.")
+        self.epsilon = epsilon
+
+    def losses(self, f):
+        a = np.abs(self.y - f)
+        e = self.epsilon
+        return np.where(a <= e, 0.5 * a * a, e * a - 0.5 * e * e)
+
+    def derivative(self, f):
+        return -np.clip(self.y - f, -self.epsilon, self.epsilon)
+
+    def second_derivative(self, f):
+        return (np.abs(self.y - f) <= self.epsilon).astype(float)
+
+    def conjugate(self, t):
+        # Rounding of a feasible point may put |t| a hair above epsilon: accept it.
+        out = t * self.y - 0.5 * t * t
+        return np.where(np.abs(t) <= self.epsilon * (1.0 + 1e-12), out, -np.inf)
+
+    def feasible_scale(self, theta):
+        top = float(np.max(np.abs(theta) / self.u, initial=0.0))
+        return 1.0 if top <= self.epsilon else self.epsilon / top
+
+    def initial_prediction(self):
+        # Weighted median: inside the band of most samples whatever the outliers.
+        o = np.argsort(self.y)
+        c = np.cumsum(self.u[o])
+        return float(self.y[o][min(np.searchsorted(c, 0.5), len(c) - 1)])
+
+    def cvxpy_loss(self, f):
+        import cvxpy as cp
+        # cvxpy's huber(r, M) is 2 H_M(r).
+        return 0.5 * cp.sum(cp.multiply(self.u, cp.huber(self.y - f, self.epsilon)))
+
+
+class Poisson(Datafit):
+    """Half Poisson deviance of the mean ``exp(f)``: ``l(y, f) = exp(f) - y f + y log y - y``.
+
+    The mean half Poisson deviance of scikit-learn's PoissonRegressor, with f the log of the
+    mean. The dual point is ``theta_n = u_n (y_n - exp(f_n))`` and the conjugate is finite
+    where ``m_n = y_n - theta_n / u_n >= 0``: ``-l*(y, -t) = y log y - y - m log m + m``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Nonnegative counts (or rates) with a positive weighted sum.
+    u : see :class:`Datafit`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Poisson
+    >>> fit = Poisson(np.array([1.0, 2.0]), np.array([0.5, 0.5]))
+    >>> round(fit.value(np.log(np.array([1.0, 2.0]))), 12)
+    0.0
+    """
+
+    name = "poisson"
+
+    def __init__(self, y, u):
+        super().__init__(y, u)
+        if np.any(self.y < 0):
+            raise ValueError("y must be nonnegative for the Poisson loss; some values of y "
+                             "are negative.")
+        if not self.u @ self.y > 0:
+            raise ValueError("y must have a positive (weighted) sum for the Poisson loss: "
+                             "with y all zero the log-mean tends to -inf and no fit exists.")
+        self._ylogy_y = xlogy(self.y, self.y) - self.y
+
+    def losses(self, f):
+        with np.errstate(over="ignore"):
+            return np.exp(f) - self.y * f + self._ylogy_y
+
+    def derivative(self, f):
+        with np.errstate(over="ignore"):
+            return np.exp(f) - self.y
+
+    def second_derivative(self, f):
+        with np.errstate(over="ignore"):
+            return np.exp(f)
+
+    def conjugate(self, t):
+        m = self.y - t
+        # A hair below zero is rounding of a feasible point (m log m -> 0 there).
+        tol = 1e-12 * np.maximum(self.y, np.abs(t))
+        ok = m >= -tol
+        m = np.maximum(m, 0.0)
+        return np.where(ok, self._ylogy_y - xlogy(m, m) + m, -np.inf)
+
+    def feasible_scale(self, theta):
+        # m(s) = y - s t >= 0: binding only where t > y (which is >= 0).
+        t = theta / self.u
+        bad = t > self.y
+        if not bad.any():
+            return 1.0
+        return float(np.min(self.y[bad] / t[bad]))
+
+    def initial_prediction(self):
+        return float(np.log(self.u @ self.y))
+
+    def inverse_link(self, f):
+        return np.exp(f)
+
+    def cvxpy_loss(self, f):
+        import cvxpy as cp
+        return cp.sum(cp.multiply(self.u, cp.exp(f) - cp.multiply(self.y, f))) + \
+            float(self.u @ self._ylogy_y)
+
+
+class Logistic(Datafit):
+    """Logistic loss of the logit f for labels y in {0, 1}: ``log(1 + exp(f)) - y f``.
+
+    The dual point is ``theta_n = u_n (y_n - p_n)`` (p the probability); the conjugate is
+    finite where ``pi_n = y_n - theta_n / u_n`` lies in [0, 1], where ``-l*`` is the binary
+    entropy of pi. (The classifier keeps its own multinomial-capable solver,
+    :mod:`radonsolve.solvers.logistic`.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Logistic
+    >>> fit = Logistic(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
+    >>> round(fit.value(np.zeros(2)), 6)    # log 2
+    0.693147
+    """
+
+    name = "logistic"
+
+    def __init__(self, y, u):
+        super().__init__(y, u)
+        if not np.all((self.y == 0) | (self.y == 1)):
+            raise ValueError("y must hold labels 0 and 1 for the logistic loss.")
+
+    def losses(self, f):
+        return np.logaddexp(0.0, f) - self.y * f
+
+    def derivative(self, f):
+        return expit(f) - self.y
+
+    def second_derivative(self, f):
+        p = expit(f)
+        return p * (1.0 - p)
+
+    def conjugate(self, t):
+        pi = self.y - t
+        tol = 1e-12
+        ok = (pi >= -tol) & (pi <= 1.0 + tol)
+        pi = np.clip(pi, 0.0, 1.0)
+        return np.where(ok, -xlogy(pi, pi) - xlogy(1.0 - pi, 1.0 - pi), -np.inf)
+
+    def feasible_scale(self, theta):
+        # pi(s) = y - s t must stay in [0, 1]: for y = 1, t in [0, 1]; for y = 0, t in
+        # [-1, 0]. Shrinking fixes |t| > 1, not a wrong sign (then only s = 0 is feasible).
+        t = (theta / self.u) * np.where(self.y == 1, 1.0, -1.0)
+        if np.any(t < 0):
+            return 0.0
+        top = float(t.max(initial=0.0))
+        return 1.0 if top <= 1.0 else 1.0 / top
+
+    def initial_prediction(self):
+        p = float(np.clip(self.u @ self.y, 1e-12, 1 - 1e-12))
+        return float(np.log(p / (1.0 - p)))
+
+    def inverse_link(self, f):
+        return expit(f)
+
+    def cvxpy_loss(self, f):
+        import cvxpy as cp
+        return cp.sum(cp.multiply(self.u, cp.logistic(f) - cp.multiply(self.y, f)))
+
+
+def fit_affine(datafit, A, *, tol=1e-20, max_iter=200):
+    """Unpenalized fit on the columns A: ``min_b datafit.value(A b)`` by damped Newton.
+
+    Parameters
+    ----------
+    datafit : Datafit
+    A : ndarray of shape (n_samples, r)
+        Columns of full rank spanning the constant (e.g. an orthonormal basis of [1, X]).
+    tol : float, default=1e-20
+        Stop when the squared Newton decrement is below ``tol`` times the loss at the
+        start (a relative test, whatever the units of y). Newton converges quadratically,
+        so the default costs one or two steps more than a loose one and stops at rounding.
+    max_iter : int, default=200
+
+    Returns
+    -------
+    b : ndarray of shape (r,)
+    f : ndarray of shape (n_samples,)
+        The fitted outputs ``A b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Poisson, fit_affine
+    >>> x = np.linspace(0, 1, 5)
+    >>> A = np.column_stack([np.ones(5), x])
+    >>> b, f = fit_affine(Poisson(np.exp(1 + 2 * x), np.full(5, 0.2)), A)
+    >>> np.round(b, 8)
+    array([1., 2.])
+    """
+    A = np.asarray(A, dtype=float)
+    # Start at the datafit's safe constant, written in the columns A (least squares).
+    f0 = np.full(A.shape[0], datafit.initial_prediction())
+    b = np.linalg.lstsq(A, f0, rcond=None)[0]
+    f = A @ b
+    val = datafit.value(f)
+    scale = max(abs(val), np.finfo(float).tiny)
+    for _ in range(max_iter):
+        g = A.T @ datafit.gradient(f)
+        h = datafit.hessian(f)
+        # A Hessian with zero curvature (Huber samples all outside the band) is made
+        # positive by a small floor: any positive metric gives a descent direction.
+        h = h + 1e-10 * max(float(h.max(initial=0.0)), float(datafit.u.max()))
+        H = A.T @ (h[:, None] * A)
+        step = -np.linalg.solve(H, g)
+        dec = -float(g @ step)
+        if dec <= tol * scale:
+            break
+        df = A @ step
+        # Near the optimum the decrease falls below the rounding of the value: the full
+        # Newton step is then taken unless the value visibly increases.
+        noise = 1e-14 * (abs(val) + scale)
+        t = 1.0
+        for _ in range(60):
+            new = datafit.value(f + t * df)
+            if new <= val - 1e-4 * t * dec or (t == 1.0 and new <= val + noise):
+                break
+            t *= 0.5
+        else:
+            break
+        b = b + t * step
+        f = f + t * df
+        val = new
+    return b, f
