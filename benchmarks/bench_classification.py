@@ -1,6 +1,10 @@
 """Benchmark: RadonReLUClassifier against scikit-learn on the same dictionary and data.
 
-Problem (C) of radonsolve.classifier, with u = 1/N,
+Two parts.
+
+1. Solver comparison (default). Problem (C) of radonsolve.classifier with a free skip
+   connection (``skip_penalty=0``, no refinement: what a lasso on a fixed dictionary in
+   scikit-learn can express), with u = 1/N,
 
     minimize  (1/N) sum_n loss(y_n, f(x_n)) + alpha * sum_k ||v_k||_2,
     f(x) = sum_k v_k max(w_k.x - b_k, 0) + c.x + c0       (skip connection unpenalized)
@@ -123,7 +127,7 @@ def setup(args):
 
     Xtr, ytr, Xte, yte = load(args.problem)
     W = make_directions(N_DIRECTIONS, Xtr.shape[1], 0)
-    amax = alpha_max_classification(Xtr, ytr, directions=W)
+    amax = alpha_max_classification(Xtr, ytr, directions=W, skip_penalty=0)
     classes, y_enc = np.unique(ytr, return_inverse=True)
     return Xtr, ytr, Xte, yte, W, amax, args.frac * amax, classes, y_enc
 
@@ -137,13 +141,15 @@ def child_radonsolve(args):
     Xtr, ytr, Xte, yte, W, amax, alpha, _classes, y_enc = setup(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        RadonReLUClassifier(alpha=alpha, directions=W[:4]).fit(Xtr[:40], ytr[:40])  # warm-up
+        RadonReLUClassifier(alpha=alpha, directions=W[:4], skip_penalty=0,
+                            refine=False).fit(Xtr[:40], ytr[:40])  # warm-up
     base = peak_mib()
     times = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(args.repeats):
-            clf = RadonReLUClassifier(alpha=alpha, directions=W, random_state=0, tol=args.tol)
+            clf = RadonReLUClassifier(alpha=alpha, directions=W, random_state=0, tol=args.tol,
+                                      skip_penalty=0, refine=False)
             t0 = time.perf_counter()
             clf.fit(Xtr, ytr)
             times.append(time.perf_counter() - t0)

@@ -1,83 +1,167 @@
 """Classification with sparse shallow ReLU networks: logistic / multinomial loss plus RTV2.
 
-The classifier solves, over networks ``f(x) = sum_k v_k max(w_k.x - b_k, 0) + c.x + c0``
-(logits; ``v_k`` a scalar for two classes, a vector of one logit per class otherwise),
+The classifier fits the logits ``f(x) = sum_k v_k max(w_k.x - b_k, 0) + c.x + c0`` (``v_k``
+a scalar for two classes, a vector of one logit per class otherwise) by solving
 
-    minimize_f  (1 / sum(s)) sum_n s_n loss(y_n, f(x_n)) + alpha * sum_k ||v_k||_2        (C)
+    minimize  (1 / sum(s)) sum_n s_n loss(y_n, f(x_n)) + alpha sum_k ||v_k||_2
+              + (beta / 2) ||c||^2                                                      (C)
 
-with the logistic loss (two classes) or the softmax cross-entropy (more classes). As for the
-regressor (DESIGN §1-2), ``sum_k ||v_k||`` is the RTV2 seminorm of the logits (group penalty
-for several logits), the skip connection is unpenalized, and biases at the data projections
-are exact for any convex loss of the fitted values; only the directions are sampled.
+with the logistic loss (two classes) or the softmax cross-entropy (more classes), over all
+unit directions w_k and biases b_k, and ``beta = skip_penalty`` (``alpha`` by default).
+
+Why the ridge on the skip connection (DESIGN §10)
+-------------------------------------------------
+With a free affine part, (C) has no minimizer when the classes are linearly separable: the
+affine part alone drives the loss to zero, no neuron ever enters, and the logits diverge
+(measured on standardized breast-cancer data: the skip's norm grew to about 1.5e3 and 99 %
+of the test probabilities were saturated). Weight decay on every weight of the network but
+the biases (input and output weights of the neurons *and* the skip's linear weights) is the
+training problem whose convex form is (C) with ``beta = alpha``: the loss term is bounded
+below by zero and the penalty is coercive in everything but the intercept, so (C) always
+has a minimizer (the intercept stays bounded unless one class is absent, which is refused).
+
+What changes with ``beta > 0``: the atoms (w, b) and (-w, -b) no longer differ by a free
+affine function, so the dictionary holds both orientations of every direction, plus the
+neuron that is linear on the data (bias below every projection), and the dual point theta is
+orthogonal to the constant only; at the optimum ``c = X^T theta / beta``. The certificate
+evaluates both orientations: ``eta(w) = max_b max(|corr(w, b)|, |corr(-w, -b)|) / alpha``
+with ``corr(-w, -b) = corr(w, b) - w . X^T theta`` (exact over the full turn for two features,
+searched for more). ``skip_penalty=0`` gives the free skip connection of earlier versions
+(half-sphere dictionary, certificate symmetric), which is ill-posed on separable data.
+
+Biases at the data projections stay exact for any convex loss of the fitted values
+(DESIGN §2); only the directions are sampled, and the exchange rounds (DESIGN §6) add the
+directions that violate the certificate until the duality gap of (C) itself is small.
 """
 
+import dataclasses
+import numbers
 import time
+import warnings
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
                           check_positive_int, check_X_predict, check_X_y, normalized_weights)
-from .dictionary import ReLUDictionary
-from .directions import make_directions
+from .certificate import SweepEvents, eta, exact_certificate_2d, search_certificate
+from .directions import canonical_directions, make_directions
 from .network import ReLUNetwork
-from .solvers.logistic import (CvxpyLogistic, LogisticProblem, WorkingSetNewton, affine_fit,
-                               alpha_max_logistic, cross_entropy)
+from .refine import RefinementRound
+from .solvers.logistic import (CvxpyLogistic, LogisticProblem, SignedDictionary,
+                               WorkingSetNewton, affine_fit, alpha_max_logistic,
+                               alpha_max_tied, cross_entropy)
 
 __all__ = ["RadonReLUClassifier", "alpha_max_classification"]
 
 SOLVERS = ("auto", "newton", "cvxpy")
+
+# Two directions closer than this (|cos| above 1 - _SAME_DIR) are one direction.
+_SAME_DIR = 1e-9
+
+
+def _check_skip_penalty(skip_penalty):
+    if isinstance(skip_penalty, str):
+        if skip_penalty != "auto":
+            raise ValueError(f"skip_penalty must be 'auto' or a nonnegative number; got "
+                             f"{skip_penalty!r}.")
+        return "auto"
+    return check_alpha(skip_penalty, "skip_penalty")
 
 
 class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     """Shallow ReLU network classifier fitted by convex optimization.
 
     Minimizes the (sample-weighted, averaged) logistic loss for two classes, or softmax
-    cross-entropy for more, of the network's logits plus ``alpha`` times their RTV2 seminorm
-    ``sum_k ||v_k||_2`` (problem (C) of :mod:`radonsolve.classifier`): the global optimum of
-    training the logits network with weight decay ``alpha`` on input and output weights, over
-    the dictionary of directions. The affine skip connection is not penalized.
+    cross-entropy for more, of the network's logits plus ``alpha`` times their RTV2
+    seminorm ``sum_k ||v_k||_2`` plus ``(skip_penalty / 2) ||c||^2`` on the skip
+    connection's linear weights (problem (C) of :mod:`radonsolve.classifier`). With the
+    default ``skip_penalty="auto"`` (= alpha) this is the global optimum of training the
+    logits network with weight decay ``alpha`` on every weight but the biases, and it is
+    well-posed on linearly separable data.
 
     Parameters
     ----------
     alpha : float, default=1.0
-        Regularization strength (positive). For ``alpha >= alpha_max_`` the fit is the affine
-        (linear) logistic model and has no neuron.
+        Regularization strength (positive). For ``alpha >= alpha_max_`` the fit is the
+        affine (ridge) logistic model and has no neuron.
+    skip_penalty : "auto" or float, default="auto"
+        Ridge weight beta on the skip connection's linear weights (the intercept is never
+        penalized). "auto": ``beta = alpha`` (weight decay on every weight but the biases).
+        0: the free skip connection, ill-posed (no minimizer) on separable data.
     directions : "auto", int or array-like of shape (n_directions, n_features), default="auto"
-        Directions of the neurons searched, as in :class:`~radonsolve.RadonReLURegressor`.
+        Initial directions of the neurons, as in :class:`~radonsolve.RadonReLURegressor`;
+        each is used in both orientations when ``skip_penalty > 0``.
     solver : {"auto", "newton", "cvxpy"}, default="auto"
         "newton": working-set proximal Newton on the structured dictionary, stopping on the
         duality gap (:mod:`radonsolve.solvers.logistic`). "cvxpy": the explicit problem
         solved by Clarabel (reference; dense, small problems only). "auto": "newton".
+    refine : {"auto", True, False}, default="auto"
+        Exchange rounds (DESIGN §6) adding the directions that violate the dual certificate
+        until the duality gap of (C) over all directions is below the tolerance. "auto": on
+        for two or more features (for one feature the dictionary is exact).
+    max_rounds : int, default=30
+        Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
+    certificate_budget : int, default=2000
+        Candidate directions of the searched certificate (three or more features).
     tol : float, default=1e-6
-        Stop when the duality gap is below ``tol`` times the loss of the best constant model
-        (the entropy of the class proportions).
+        Stop when the duality gap (of the problem on the dictionary and, with refinement, of
+        (C) itself) is below ``tol`` times the loss of the best constant model (the entropy
+        of the class proportions).
     max_iter : int, default=100
-        Maximum number of working-set iterations of the "newton" solver.
+        Maximum number of working-set iterations of the "newton" solver per solve.
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of directions.
+        Seeds the choice of directions and the certificate's search.
+    warm_start : bool, default=False
+        Start from the previous fit's directions, neurons and skip connection.
     verbose : int, default=0
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     network_ : ReLUNetwork
-        Network of the logits: ``outer`` of shape (n_neurons,) for two classes (logit of
-        ``classes_[1]``), (n_neurons, n_classes) otherwise.
+        Network of the logits (canonical form): ``outer`` of shape (n_neurons,) for two
+        classes (logit of ``classes_[1]``), (n_neurons, n_classes) otherwise. Neurons that
+        are linear on the training data (bias below every projection) are part of its skip
+        connection.
     objective_ : float
-        Value of (C) at the fitted network.
+        Value of (C) at the solution: data fit, ``alpha`` times the output-weight norms of
+        the fitted atoms (both orientations and the linear neurons), and the ridge on the
+        skip's own linear weights.
     dual_gap_ : float
-        Duality gap of (C) on the dictionary at the solution (same units as objective_).
+        Duality gap of (C) on the final dictionary (same units as ``objective_``).
+    certificate_ : float
+        Largest dual-certificate value eta found over all directions (both orientations):
+        exact for one and two features, searched for more. Optimal for (C) iff <= 1.
+    certified_ : bool
+        True only when the certificate was computed exactly and the duality gap of (C)
+        (``global_gap_``) is within the tolerance (or eta <= 1 + tol).
+    global_gap_ : float
+        Duality gap of (C) over all directions from the certificate; a proven bound only
+        when the certificate is exact.
+    n_rounds_ : int
+        Exchange rounds run.
+    refinement_history_ : list of RefinementRound
+        Per round: directions, atoms, objective, certificate, gap of (C), time.
     n_iter_ : int
-        Working-set iterations: restricted solves, each followed by a pricing pass over
-        all atoms ("newton"); iterations of the conic solver ("cvxpy").
+        Working-set iterations of the last solve ("newton": restricted solves, each
+        followed by a pricing pass over all atoms, at most ``max_iter``; "cvxpy": iterations
+        of the conic solver). At least 1.
     n_neurons_ : int
     alpha_max_ : float
-        Smallest alpha for which (C) on the dictionary has no neuron.
+        Smallest alpha for which (C) on the initial dictionary has no atom (the fit is the
+        affine ridge-logistic model). With ``skip_penalty="auto"`` the ridge moves with
+        alpha, and alpha_max_ is found by bisection (finite and positive on separable data).
+    skip_penalty_ : float
+        The beta used.
     directions_ : ndarray of shape (n_directions, n_features)
+        Directions of the final dictionary (canonical half-sphere; both orientations used).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X has feature names.
@@ -90,28 +174,41 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = RadonReLUClassifier(alpha=1e-3, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.95
     True
+    >>> clf.certified_
+    True
     """
 
     # scikit-learn checks these in fit (messages name the parameter); a new parameter adds
     # its entry here. alpha = 0 passes here and gets its own message below.
     _parameter_constraints = {
         "alpha": [NONNEGATIVE_REAL],
+        "skip_penalty": [StrOptions({"auto"}), NONNEGATIVE_REAL],
         "directions": DIRECTIONS,
         "solver": [StrOptions(set(SOLVERS))],
+        "refine": [StrOptions({"auto"}), "boolean"],
+        "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "certificate_budget": [POSITIVE_INT],
         "tol": [NONNEGATIVE_REAL],
         "max_iter": [POSITIVE_INT],
         "random_state": ["random_state"],
+        "warm_start": ["boolean"],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=1.0, *, directions="auto", solver="auto", tol=1e-6, max_iter=100,
-                 random_state=None, verbose=0):
+    def __init__(self, alpha=1.0, *, skip_penalty="auto", directions="auto", solver="auto",
+                 refine="auto", max_rounds=30, certificate_budget=2000, tol=1e-6,
+                 max_iter=100, random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
+        self.skip_penalty = skip_penalty
         self.directions = directions
         self.solver = solver
+        self.refine = refine
+        self.max_rounds = max_rounds
+        self.certificate_budget = certificate_budget
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.warm_start = warm_start
         self.verbose = verbose
 
     def _validate_params_radon(self):
@@ -124,9 +221,18 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                 f"has no minimizer on separable data); got {self.alpha!r}.")
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}.")
+        sp = _check_skip_penalty(self.skip_penalty)
+        beta = alpha if sp == "auto" else float(sp)
         tol = check_alpha(self.tol, "tol")
         max_iter = check_positive_int(self.max_iter, "max_iter")
-        return alpha, self.solver, tol, max_iter
+        check_positive_int(self.certificate_budget, "certificate_budget")
+        if self.refine not in ("auto", True, False):
+            raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
+        if isinstance(self.max_rounds, bool) or \
+                not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
+            raise ValueError(
+                f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
+        return alpha, beta, self.solver, tol, max_iter
 
     def fit(self, X, y, sample_weight=None):
         """Fit the classifier.
@@ -142,34 +248,112 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         t0 = time.perf_counter()
-        alpha, solver, tol, max_iter = self._validate_params_radon()
+        alpha, beta, solver, tol, max_iter = self._validate_params_radon()
         X, y = check_X_y(X, y, estimator=self, classifier=True)
-        classes, y_enc, u_all, problem = _problem(X, y, sample_weight, alpha, self.directions,
-                                                  self.random_state)
-        dic = problem.dictionary
-        B_aff, F_aff = affine_fit(problem, primal_tol=0.1 * tol)
-        self.alpha_max_ = alpha_max_logistic(problem, F_aff)
+        classes, y_enc, u_all, X_fit, y_fit, u = _prepare(X, y, sample_weight)
+        K = len(classes)
+        d = X.shape[1]
+        W = make_directions(self.directions, d, self.random_state)
+        prev = self._previous_state(classes, d) if self.warm_start else None
+        if prev is not None:
+            W = _union_directions(prev["directions"], W)
+        two_sided = beta > 0
+        do_refine = d > 1 and (self.refine is True or self.refine == "auto")
+        rounds = self.max_rounds if do_refine else 0
         if solver == "cvxpy":
-            result = CvxpyLogistic(verbose=self.verbose).solve(problem)
+            inner = CvxpyLogistic(verbose=self.verbose)
         else:
-            result = WorkingSetNewton(tol=tol, max_iter=max_iter,
-                                      verbose=max(self.verbose - 1, 0)).solve(problem,
-                                                                              affine=B_aff)
-        Wn, bn = dic.atoms(result.idx)
-        outer = result.coef[:, 0] if problem.binary else result.coef
+            inner = WorkingSetNewton(tol=0.1 * tol if do_refine else tol, max_iter=max_iter,
+                                     verbose=max(self.verbose - 1, 0))
+        rng = check_random_state(self.random_state)
+
+        dic = SignedDictionary(X_fit, W, two_sided=two_sided, linear=two_sided)
+        problem = LogisticProblem(dic, y_fit, u, alpha, K, skip_penalty=beta)
+        if two_sided and self.skip_penalty == "auto":
+            self.alpha_max_ = alpha_max_tied(dic, y_fit, u, K)
+        else:
+            _, F_aff = affine_fit(problem, primal_tol=0.1 * tol)
+            self.alpha_max_ = alpha_max_logistic(problem, F_aff)
+        warm, affine = None, None
+        if prev is not None:
+            warm, affine = _warm_from_network(dic, prev["network"], problem)
+        if affine is None:
+            affine, _ = affine_fit(problem, primal_tol=0.1 * tol)
+        tol_abs = tol * problem.null_objective
+        events = {}
+        history = []
+        cert = None
+        gap_P = np.inf
+        converged = False
+        for rnd in range(rounds + 1):
+            if solver == "cvxpy":
+                result = inner.solve(problem)
+            else:
+                result = inner.solve(problem, warm_start=warm, affine=affine)
+            active = dic.atoms(result.idx)[0]
+            cert, gap_P = _certify_result(problem, result, X_fit, alpha, two_sided, active,
+                                          self.certificate_budget, rng, events, do_refine)
+            history.append(RefinementRound(
+                round=rnd, n_directions=len(dic.directions), n_added=0,
+                n_neurons=len(result.idx), objective=float(result.objective),
+                eta=float(cert.eta), gap_P=float(gap_P),
+                time=time.perf_counter() - t0))
+            if self.verbose:
+                print(f"[radonsolve] classifier round {rnd}: {len(dic.directions)} directions, "
+                      f"{len(result.idx)} atoms, objective {result.objective:.10g}, eta "
+                      f"{cert.eta:.6f}, gap of (C) {gap_P:.3e}")
+            if gap_P <= tol_abs or cert.eta <= 1.0:
+                converged = True
+                break
+            if rnd == rounds:
+                break
+            new = _new_directions(dic.directions, cert.directions)
+            if not len(new):
+                break
+            history[-1].n_added = len(new)
+            W_next = np.vstack([dic.directions, new])
+            dic_next = SignedDictionary(X_fit, W_next, two_sided=two_sided, linear=two_sided)
+            warm = (dic_next.remap(dic, result.idx), result.coef)
+            dic = dic_next
+            problem = LogisticProblem(dic, y_fit, u, alpha, K, skip_penalty=beta)
+            affine = result.affine
+        if do_refine and not converged:
+            warnings.warn(
+                f"The exchange rounds stopped after {len(history) - 1} rounds with the duality "
+                f"gap of (C) at {gap_P:.3e}, above the tolerance {tol_abs:.3e} (certificate "
+                f"{'exact' if cert.exact else 'searched'}, eta = {cert.eta:.4g}). Increase "
+                f"max_rounds or tol.", ConvergenceWarning)
+
         self.classes_ = classes
-        self.network_ = ReLUNetwork(Wn, bn, outer, result.skip_coef, result.skip_intercept)
+        self.skip_penalty_ = beta
+        self.network_ = _network(dic, result, problem.binary)
         self.directions_ = dic.directions
         self.dual_gap_ = float(result.dual_gap)
-        self.n_iter_ = int(result.n_iter)
+        self.n_iter_ = max(int(result.n_iter), 1)
         self.n_neurons_ = self.network_.n_neurons
-        self.objective_ = objective(self.network_, X, y_enc, alpha, u_all)
+        self.certificate_ = float(cert.eta)
+        self.global_gap_ = float(gap_P)
+        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
+                                               self.global_gap_ <= tol_abs))
+        self.refinement_history_ = history
+        self.n_rounds_ = len(history) - 1
+        self.objective_ = _objective(self.network_, result, X, y_enc, alpha, beta, u_all,
+                                     problem)
+        self._fit_state = {"directions": dic.directions, "network": self.network_,
+                           "classes": classes, "n_features": d}
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:
             print(f"[radonsolve] classifier alpha={alpha:.4g}: {self.n_neurons_} neurons, "
-                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
-                  f"{self.fit_time_:.3f} s")
+                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, certificate "
+                  f"{self.certificate_:.6f}, {self.fit_time_:.3f} s")
         return self
+
+    def _previous_state(self, classes, d):
+        state = getattr(self, "_fit_state", None)
+        if state is None or state["n_features"] != d or \
+                not np.array_equal(state["classes"], classes):
+            return None
+        return state
 
     # ------------------------------------------------------------------ prediction
     def decision_function(self, X):
@@ -192,7 +376,6 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         F = self.decision_function(X)
         if F.ndim == 1:
             F = np.column_stack([np.zeros_like(F), F])
-        from scipy.special import log_softmax
         return log_softmax(F, axis=1)
 
     def predict(self, X):
@@ -203,9 +386,11 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(F, axis=1)]
 
 
-def _problem(X, y, sample_weight, alpha, directions, random_state):
-    """Validated classes, encoded labels, weights and the problem (C) on the dictionary."""
+# ---------------------------------------------------------------------------- helpers
+def _prepare(X, y, sample_weight):
+    """Classes, encoded labels, all weights, and the rows of positive weight."""
     classes, y_enc = np.unique(y, return_inverse=True)
+    y_enc = np.asarray(y_enc).ravel()
     if len(classes) < 2:
         raise ValueError(
             f"y must contain samples of at least two classes; got one class "
@@ -219,24 +404,236 @@ def _problem(X, y, sample_weight, alpha, directions, random_state):
             f"sample_weight must give every class of y a positive total weight; class(es) "
             f"{list(missing)} have none.")
     # Samples of weight zero do not enter (C); removing them keeps the dictionary minimal.
-    X_fit, y_fit, u = X[keep], y_enc[keep], u_all[keep] / u_all[keep].sum()
-    W = make_directions(directions, X.shape[1], random_state)
-    problem = LogisticProblem(ReLUDictionary(X_fit, W), y_fit, u, alpha, len(classes))
-    return classes, y_enc, u_all, problem
+    return (classes, y_enc, u_all, np.ascontiguousarray(X[keep]), y_enc[keep],
+            u_all[keep] / u_all[keep].sum())
+
+
+def _union_directions(W_prev, W):
+    return np.vstack([W_prev, _new_directions(W_prev, W)])
+
+
+def _new_directions(W, cand):
+    """Canonical rows of ``cand`` that are not (up to sign) rows of W, nor repeated."""
+    if cand is None or not len(cand):
+        return np.zeros((0, W.shape[1]))
+    C = canonical_directions(cand)
+    out = []
+    for w in C:
+        if np.max(np.abs(W @ w)) > 1.0 - _SAME_DIR:
+            continue
+        if out and np.max(np.abs(np.array(out) @ w)) > 1.0 - _SAME_DIR:
+            continue
+        out.append(w)
+    return np.array(out).reshape(-1, W.shape[1])
+
+
+def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=None,
+                          budget=2000, top_k=30, random_state=None, events=None):
+    """Certificate over all directions for a dual point orthogonal to the constant only.
+
+    ``eta(w) = max_b max(|corr(w, b)|, |corr(-w, -b)|) / alpha`` with
+    ``corr(w, b) = sum_n theta_n max(w.x_n - b, 0)`` (norms over classes for several
+    logits). The orientation -w of the data X is the orientation w of the data -X
+    (``max(-w.x - b, 0)`` is the atom (w, b) on -X), so the supremum over the whole circle
+    (sphere) is the larger of the half-circle certificates of :mod:`radonsolve.certificate`
+    on X and on -X, which evaluate eta with whatever theta is given (orthogonality to the
+    features only makes the two equal). Exact for one and two features, searched for more.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    theta : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Dual point, orthogonal to the constant.
+    alpha : float
+    two_sided : bool, default=True
+        Evaluate both orientations (False: theta is also orthogonal to the features).
+    active_directions : ndarray or None
+        Extra starting directions of the search (three or more features).
+    budget, top_k : int
+        Candidates of the search, and violating directions returned.
+    random_state : RandomState or None
+    events : dict or None
+        Cache of :class:`~radonsolve.certificate.SweepEvents` for X and -X (two features).
+
+    Returns
+    -------
+    Certificate
+        ``eta`` the supremum found, ``exact``, and the violating directions (canonical).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> theta = np.array([0.5, -0.5, 0.0, 0.0])
+    >>> cert = certificate_two_sided(X, theta, 1.0)
+    >>> cert.exact, round(cert.eta, 6)
+    (True, 0.5)
+    """
+    from .certificate import Certificate
+    X = np.ascontiguousarray(X, dtype=float)
+    d = X.shape[1]
+    events = {} if events is None else events
+    sides = (1.0, -1.0) if two_sided else (1.0,)
+    certs = []
+    # Small dense algebra (d x d eigenproblems of the search): threads only contend.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        # theta is orthogonal to the constant only: the certificate package warns that
+        # eta(w) and eta(-w) differ, which is why both orientations are evaluated here.
+        warnings.filterwarnings("ignore", message="q is not orthogonal", category=UserWarning)
+        if d == 1:
+            Wd = np.array([[1.0], [-1.0]]) if two_sided else np.ones((1, 1))
+            e, b, idx = eta(X, theta, alpha, Wd)
+            k = int(np.argmax(e))
+            return Certificate(eta=float(e[k]), direction=np.ones(1), bias=float(b[k]),
+                               exact=True, directions=np.zeros((0, 1)), etas=np.zeros(0),
+                               n_evaluated=len(Wd), index=int(idx[k]))
+        for s in sides:
+            Xs = X if s > 0 else -X
+            if d == 2:
+                if s not in events:
+                    events[s] = SweepEvents(Xs)
+                certs.append(exact_certificate_2d(Xs, theta, alpha, top_k=top_k,
+                                                  events=events[s]))
+            else:
+                extra = None
+                if active_directions is not None and len(active_directions):
+                    extra = s * np.asarray(active_directions, dtype=float)
+                certs.append(search_certificate(
+                    Xs, theta, alpha, n_candidates=budget, top_k=top_k, n_ascent=20,
+                    max_ascent_iter=50, random_state=random_state, extra_directions=extra,
+                    ascend_extra=extra is not None))
+    best = max(certs, key=lambda c: c.eta)
+    dirs = np.vstack([c.directions for c in certs])
+    etas = np.concatenate([c.etas for c in certs])
+    order = np.argsort(-etas, kind="stable")
+    return Certificate(eta=float(best.eta), direction=best.direction, bias=best.bias,
+                       exact=all(c.exact for c in certs), directions=dirs[order],
+                       etas=etas[order], n_evaluated=sum(c.n_evaluated for c in certs),
+                       index=best.index)
+
+
+def _certify_result(problem, result, X_fit, alpha, two_sided, active, budget, rng, events,
+                    refine):
+    """Certificate of a solution and the duality gap of (C) over all directions."""
+    from .certificate import Certificate
+    Pp = result.dual_probs
+    F = result.logits
+    V = result.coef
+    if Pp is None:
+        # No affine-feasible dual point (possible only far from the optimum): no bound.
+        return (Certificate(eta=np.inf, direction=np.zeros(X_fit.shape[1]), bias=0.0,
+                            exact=False, directions=np.zeros((0, X_fit.shape[1])),
+                            etas=np.zeros(0), n_evaluated=0),
+                problem.objective(F, V, result.affine))
+    theta = problem.dual_theta(Pp)
+    cert = certificate_two_sided(X_fit, theta, alpha, two_sided=two_sided,
+                                 active_directions=active, budget=budget,
+                                 top_k=30 if X_fit.shape[1] <= 2 else 50,
+                                 random_state=rng, events=events)
+    if two_sided:
+        # Linear neurons are atoms too, with correlation w . X^T theta: the certificate
+        # meets them at the bias below every projection, but a search may miss the best w,
+        # which is known exactly (the top left singular vector of X^T theta).
+        G = (X_fit.T @ theta).reshape(X_fit.shape[1], -1)
+        U, sv, _ = np.linalg.svd(G, full_matrices=False)
+        if sv.size and sv[0] / alpha > cert.eta:
+            w = U[:, 0]
+            cert = dataclasses.replace(cert, eta=float(sv[0] / alpha), direction=w,
+                                       bias=float(np.min(X_fit @ w)))
+        if sv.size and sv[0] > alpha:
+            cert = dataclasses.replace(cert, directions=np.vstack([U[:, :1].T, cert.directions]),
+                                       etas=np.concatenate([[sv[0] / alpha], cert.etas]))
+    gap = problem.gap_for_sup(F, V, result.affine, Pp, alpha * cert.eta)
+    return cert, gap
+
+
+def _network(dic, result, binary):
+    """Logits network: ReLU atoms as neurons; linear atoms folded into the skip."""
+    idx = np.asarray(result.idx, dtype=np.int64)
+    W, b = dic.atoms(idx)
+    coef = result.coef
+    lin = dic.is_linear(idx) if hasattr(dic, "is_linear") else np.zeros(len(idx), bool)
+    c = np.array(result.skip_coef, dtype=float, copy=True)
+    c0 = np.array(result.skip_intercept, dtype=float, copy=True)
+    if lin.any():
+        # On the data these neurons are v (w.x - b): part of the skip connection, where
+        # they also extrapolate linearly.
+        Vl = coef[lin]
+        if binary:
+            c = c + W[lin].T @ Vl[:, 0]
+            c0 = c0 - float(b[lin] @ Vl[:, 0])
+        else:
+            c = c + W[lin].T @ Vl
+            c0 = c0 - b[lin] @ Vl
+    keep = ~lin
+    outer = coef[keep, 0] if binary else coef[keep]
+    c0 = float(c0) if binary else c0
+    return ReLUNetwork(W[keep], b[keep], outer, c, c0)
+
+
+def _objective(network, result, X, y_enc, alpha, beta, u, problem):
+    """Value of (C): data fit of the network on (X, y) with weights u, alpha times the
+    output-weight norms of the fitted atoms, ridge on the skip's own linear weights."""
+    F = network.predict(X)
+    F2 = np.column_stack([np.zeros(len(F)), F]) if F.ndim == 1 else F
+    is_y = np.zeros(F2.shape, dtype=bool)
+    is_y[np.arange(len(y_enc)), y_enc] = True
+    loss = float(u @ cross_entropy(F2, is_y))
+    if beta > 0:
+        coef = np.asarray(result.coef)
+        pen = float(np.linalg.norm(coef.reshape(len(coef), problem.T), axis=1).sum())
+        c = np.asarray(result.skip_coef, dtype=float)
+        return loss + alpha * pen + 0.5 * beta * float(np.sum(c * c))
+    return loss + alpha * network.rtv2
+
+
+def _warm_from_network(dic, net, problem):
+    """Warm start (atoms, coefficients) and affine coefficients from a previous network.
+
+    Neurons whose direction and bias are atoms of ``dic`` (same data) start there; the
+    skip connection starts the affine part. A starting point only.
+    """
+    T = problem.T
+    rel = dic.relu if hasattr(dic, "relu") else dic
+    Wd = rel.directions
+    idx, V = [], []
+    outer = net.outer.reshape(net.n_neurons, -1)
+    for k in range(net.n_neurons):
+        w, b = net.weights[k], net.biases[k]
+        j = np.flatnonzero(Wd @ w > 1.0 - _SAME_DIR)
+        if not len(j):
+            continue
+        a = np.flatnonzero((rel.atom_direction == j[0]) &
+                           np.isclose(rel.atom_bias, b, rtol=1e-12, atol=1e-12))
+        if len(a):
+            idx.append(int(a[0]))
+            V.append(outer[k] if T > 1 or outer.shape[1] == 1 else outer[k, :1])
+    warm = (np.array(idx, dtype=np.int64), np.array(V).reshape(len(idx), T)) if idx else None
+    affine = None
+    if problem.skip_penalty > 0:
+        c = np.asarray(net.skip_coef).reshape(problem.r - 1, -1)
+        c0 = np.atleast_1d(np.asarray(net.skip_intercept, dtype=float))
+        if c.shape[1] == T and c0.shape[0] == T:
+            affine = np.vstack([c0[None, :], c])
+            if T > 1:
+                affine = affine - affine.mean(axis=1, keepdims=True)
+    return warm, affine
 
 
 @validate_params({"X": ["array-like"], "y": ["array-like"], "directions": DIRECTIONS,
-                  "random_state": ["random_state"], "sample_weight": ["array-like", None]},
+                  "random_state": ["random_state"], "sample_weight": ["array-like", None],
+                  "skip_penalty": [StrOptions({"auto"}), NONNEGATIVE_REAL]},
                  prefer_skip_nested_validation=True)
 def alpha_max_classification(X, y, *, directions="auto", random_state=None,
-                             sample_weight=None):
-    """Smallest alpha for which (C) on the dictionary has no neuron.
+                             sample_weight=None, skip_penalty="auto"):
+    """Smallest alpha for which (C) on the dictionary has no atom.
 
-    ``alpha_max = max_j ||Phi_j^T theta||`` with ``theta = -u * (gradient of the loss in the
-    logits)`` at the affine (linear) logistic / multinomial fit, made exactly orthogonal to
-    the affine functions (see :mod:`radonsolve.solvers.logistic`). When the classes are
-    linearly separable the affine fit has no minimizer and alpha_max tends to 0 (it is
-    returned at the fit where the loss is negligible).
+    With ``skip_penalty`` a number beta > 0: ``alpha_max = max_j ||Phi_j^T theta||`` over
+    the dictionary's atoms (both orientations and the linear ones) with theta the dual point
+    of the affine ridge(beta) logistic fit. With ``skip_penalty="auto"`` (beta = alpha) the
+    affine fit moves with alpha; alpha_max is the alpha at which that maximum equals alpha,
+    found by bisection. Both are finite and positive on separable data. With
+    ``skip_penalty=0`` (free skip connection) it tends to 0 on separable data.
 
     Parameters
     ----------
@@ -246,21 +643,47 @@ def alpha_max_classification(X, y, *, directions="auto", random_state=None,
         Same meaning as in :class:`RadonReLUClassifier`.
     random_state : int, RandomState instance or None
     sample_weight : array-like of shape (n_samples,), default=None
+    skip_penalty : "auto" or float, default="auto"
 
     Returns
     -------
     alpha_max : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.classifier import alpha_max_classification
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> y = np.array([0, 0, 1, 1])          # separable
+    >>> a = alpha_max_classification(X, y)
+    >>> bool(0 < a < np.inf)
+    True
     """
     X, y = check_X_y(X, y, classifier=True)
-    _, _, _, problem = _problem(X, y, sample_weight, 1.0, directions, random_state)
+    sp = _check_skip_penalty(skip_penalty)
+    classes, _, _, X_fit, y_fit, u = _prepare(X, y, sample_weight)
+    W = make_directions(directions, X.shape[1], random_state)
+    if sp == "auto":
+        return alpha_max_tied(SignedDictionary(X_fit, W), y_fit, u, len(classes))
+    beta = float(sp)
+    dic = SignedDictionary(X_fit, W, two_sided=beta > 0, linear=beta > 0)
+    problem = LogisticProblem(dic, y_fit, u, 1.0, len(classes), skip_penalty=beta)
     _, F_aff = affine_fit(problem, primal_tol=1e-7)
     return alpha_max_logistic(problem, F_aff)
 
 
-def objective(network, X, y_enc, alpha, u):
-    """Value of (C) for a logits network on (X, encoded y) with normalized weights u."""
+def objective(network, X, y_enc, alpha, u, skip_penalty=0.0):
+    """Value of (C) for a logits network on (X, encoded y) with normalized weights u.
+
+    The penalty is ``alpha`` times the network's RTV2 plus ``(skip_penalty / 2)
+    ||skip_coef||^2``: for a network fitted with a ridge on the skip this is an upper
+    bound on the fitted objective (``objective_`` counts the neurons that are linear on the
+    data at their own price, which is lower).
+    """
     F = network.predict(X)
     F2 = np.column_stack([np.zeros(len(F)), F]) if F.ndim == 1 else F
     is_y = np.zeros(F2.shape, dtype=bool)
     is_y[np.arange(len(y_enc)), y_enc] = True
-    return float(u @ cross_entropy(F2, is_y)) + alpha * network.rtv2
+    c = np.asarray(network.skip_coef)
+    return float(u @ cross_entropy(F2, is_y)) + alpha * network.rtv2 + \
+        0.5 * float(skip_penalty) * float(np.sum(c * c))

@@ -115,9 +115,20 @@ class Datafit:
             return -np.inf
         return float(self.u @ c)
 
+    def magnitude(self, f):
+        """Size of the terms whose rounding the loss's value carries at f.
+
+        A floor for relative tolerances: when the affine fit is exact its loss is rounding,
+        and a gap cannot be asked to be smaller than that.
+        """
+        f = np.asarray(f, dtype=float)
+        return float(self.u @ (0.5 * (np.abs(self.y) + np.abs(f)) ** 2))
+
     def scale(self, A):
-        """Loss of the best affine fit on the columns A (spanning [1, X])."""
-        return self.value(fit_affine(self, A)[1])
+        """Loss of the best affine fit on the columns A (spanning [1, X]), the unit of
+        relative tolerances; at least ``1e-12 * magnitude`` there (rounding)."""
+        f = fit_affine(self, A)[1]
+        return max(self.value(f), 1e-12 * self.magnitude(f))
 
     def cvxpy_loss(self, f):
         """The loss as a cvxpy expression of the outputs f (a cvxpy vector)."""
@@ -290,6 +301,11 @@ class Poisson(Datafit):
     def inverse_link(self, f):
         return np.exp(f)
 
+    def magnitude(self, f):
+        f = np.asarray(f, dtype=float)
+        with np.errstate(over="ignore"):
+            return float(self.u @ (np.exp(f) + np.abs(self.y * f) + np.abs(self._ylogy_y)))
+
     def cvxpy_loss(self, f):
         import cvxpy as cp
         return cp.sum(cp.multiply(self.u, cp.exp(f) - cp.multiply(self.y, f))) + \
@@ -352,6 +368,10 @@ class Logistic(Datafit):
 
     def inverse_link(self, f):
         return expit(f)
+
+    def magnitude(self, f):
+        f = np.asarray(f, dtype=float)
+        return float(self.u @ (np.logaddexp(0.0, f) + np.abs(self.y * f)))
 
     def cvxpy_loss(self, f):
         import cvxpy as cp

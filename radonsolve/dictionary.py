@@ -12,9 +12,9 @@ Dense columns are only built for a chosen subset (a solver's working set).
 
 Implementation notes
 --------------------
-The products are compiled numba kernels, parallel over directions (directions are
-independent), that walk each direction's sorted projections once without any N x D
-temporary. Instead of the textbook ``S1_j - p_(j) S0_j`` (two large suffix sums that cancel
+The products are compiled numba kernels, run over slices of the directions from a few
+threads for large dictionaries (directions are independent), that walk each direction's
+sorted projections once without any N x D temporary. Instead of the textbook ``S1_j - p_(j) S0_j`` (two large suffix sums that cancel
 for atoms low in the order) they carry the sums relative to the current point,
 
     R_m = R_{m+1} + (p_(m+1) - p_(m)) * S0_{m+1},      R_m = sum_{l >= m} q_(l) (p_(l) - p_(m)),
@@ -25,33 +25,44 @@ are stored as int32, direction-major (D, N), so each kernel reads contiguous mem
 ``order`` and ``sorted_proj`` are (N, D) views of them.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = ["ReLUDictionary", "AffineProjector"]
 
 # Structured passes run in parallel over directions from this many (sample, direction)
-# pairs on; below it a serial pass is faster than starting threads.
+# pairs on; below it a serial pass is faster than handing work to threads.
 PARALLEL_MIN_ENTRIES = 1_000_000
+
+# Phi V is summed over this many fixed groups of directions (each accumulated separately,
+# then added in order), whatever the number of threads: the result is the same for any
+# thread count.
+MATVEC_CHUNKS = 16
 
 # Relative gap below which two projections are one bias (rounding ties).
 _TIE_RTOL = 1e-12
 
 
 # ---------------------------------------------------------------------- compiled kernels
-@njit(parallel=True, cache=True)
-def _projections(X, W):
+# Every structured pass is one serial kernel over a range of directions [k0, k1), run on the
+# whole range for small dictionaries and on slices of it from a few Python threads for large
+# ones (the kernels release the GIL). Directions are independent, so the result does not
+# depend on the number of threads. One serial kernel per pass, instead of a serial and a
+# numba-parallel (prange) variant, compiles several times faster: parfor lowering dominated
+# the compile time of the first fit on a fresh machine.
+@njit(cache=True, nogil=True)
+def _projections(X, W, P, k0, k1):
     """P[k, n] = W[k] . X[n] (direction-major), without BLAS on a K = d product."""
-    D, d = W.shape
-    N = X.shape[0]
-    P = np.empty((D, N))
-    for k in prange(D):
+    N, d = X.shape
+    for k in range(k0, k1):
         for n in range(N):
             s = 0.0
             for f in range(d):
                 s += W[k, f] * X[n, f]
             P[k, n] = s
-    return P
 
 
 @njit(cache=True)
@@ -74,14 +85,12 @@ def _project(Q, Z):
     return out
 
 
-@njit(parallel=True, cache=True)
-def _gather_sorted(P, o):
-    """Sorted rows of P (D, N) given the argsort o; int32 order; atoms per direction."""
-    D, N = P.shape
-    order = np.empty((D, N), dtype=np.int32)
-    ps = np.empty((D, N))
-    counts = np.zeros(D, dtype=np.int64)
-    for k in prange(D):
+@njit(cache=True, nogil=True)
+def _gather_sorted(P, o, order, ps, counts, k0, k1):
+    """Sorted rows of P (D, N) given the argsort o, into int32 order and ps; atoms per
+    direction into counts."""
+    N = P.shape[1]
+    for k in range(k0, k1):
         scale = 0.0
         for m in range(N):
             i = o[k, m]
@@ -96,14 +105,13 @@ def _gather_sorted(P, o):
             if ps[k, m] - ps[k, m - 1] > thr:
                 groups += 1
         counts[k] = max(groups - 2, 0)
-    return order, ps, counts
 
 
-@njit(parallel=True, cache=True)
-def _fill_atoms(ps, offsets, pos_out, dir_out, bias_out):
+@njit(cache=True, nogil=True)
+def _fill_atoms(ps, offsets, pos_out, dir_out, bias_out, k0, k1):
     """Atoms of each direction: starts of tie groups, without the first and last group."""
-    D, N = ps.shape
-    for k in prange(D):
+    N = ps.shape[1]
+    for k in range(k0, k1):
         a = offsets[k]
         end = offsets[k + 1]
         if a >= end:
@@ -123,91 +131,69 @@ def _fill_atoms(ps, offsets, pos_out, dir_out, bias_out):
                 a += 1
 
 
-# Each structured product is one per-direction routine and two drivers over directions:
-# a parallel one (prange) for large dictionaries and a serial one for small ones, where
-# launching threads costs more than the pass (and, on a busy machine, a parallel region
-# waits for a descheduled worker: measured 10-20 ms stalls for a 0.1 ms pass).
-@njit(cache=True, inline="always")
-def _rmatvec_1_dir(k, q, order, ps, offsets, pos, out):
+@njit(cache=True, nogil=True)
+def _rmatvec_1(q, order, ps, offsets, pos, out, k0, k1):
+    """out[a] = sum_n q_n max(p_n - b_a, 0) for the atoms of directions k0..k1-1."""
     N = ps.shape[1]
-    a0 = offsets[k]
-    a = offsets[k + 1] - 1
-    if a < a0:
-        return
-    nxt = pos[a]
-    s0 = 0.0
-    r = 0.0
-    prev = ps[k, N - 1]
-    for m in range(N - 1, -1, -1):
-        p = ps[k, m]
-        r += (prev - p) * s0
-        prev = p
-        s0 += q[order[k, m]]
-        if m == nxt:
-            out[a] = r
-            a -= 1
-            if a < a0:
-                break
-            nxt = pos[a]
+    for k in range(k0, k1):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
+        s0 = 0.0
+        r = 0.0
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            r += (prev - p) * s0
+            prev = p
+            s0 += q[order[k, m]]
+            if m == nxt:
+                out[a] = r
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
 
 
-@njit(parallel=True, cache=True)
-def _rmatvec_1_par(q, order, ps, offsets, pos, out):
-    """out[a] = sum_n q_n max(p_n - b_a, 0) for every atom (one output)."""
-    for k in prange(ps.shape[0]):
-        _rmatvec_1_dir(k, q, order, ps, offsets, pos, out)
-
-
-@njit(cache=True)
-def _rmatvec_1_ser(q, order, ps, offsets, pos, out):
-    for k in range(ps.shape[0]):
-        _rmatvec_1_dir(k, q, order, ps, offsets, pos, out)
-
-
-@njit(cache=True, inline="always")
-def _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out):
+@njit(cache=True, nogil=True)
+def _rmatvec_T(Q, order, ps, offsets, pos, out, k0, k1):
+    """Several outputs: Q (N, T), out (n_atoms, T)."""
     N = ps.shape[1]
     T = Q.shape[1]
-    a0 = offsets[k]
-    a = offsets[k + 1] - 1
-    if a < a0:
-        return
-    nxt = pos[a]
-    s0 = np.zeros(T)
-    r = np.zeros(T)
-    prev = ps[k, N - 1]
-    for m in range(N - 1, -1, -1):
-        p = ps[k, m]
-        dp = prev - p
-        prev = p
-        i = order[k, m]
+    s0 = np.empty(T)
+    r = np.empty(T)
+    for k in range(k0, k1):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
         for t in range(T):
-            r[t] += dp * s0[t]
-            s0[t] += Q[i, t]
-        if m == nxt:
+            s0[t] = 0.0
+            r[t] = 0.0
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            dp = prev - p
+            prev = p
+            i = order[k, m]
             for t in range(T):
-                out[a, t] = r[t]
-            a -= 1
-            if a < a0:
-                break
-            nxt = pos[a]
+                r[t] += dp * s0[t]
+                s0[t] += Q[i, t]
+            if m == nxt:
+                for t in range(T):
+                    out[a, t] = r[t]
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
 
 
-@njit(parallel=True, cache=True)
-def _rmatvec_T_par(Q, order, ps, offsets, pos, out):
-    """Several outputs: Q (N, T), out (n_atoms, T)."""
-    for k in prange(ps.shape[0]):
-        _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out)
-
-
-@njit(cache=True)
-def _rmatvec_T_ser(Q, order, ps, offsets, pos, out):
-    for k in range(ps.shape[0]):
-        _rmatvec_T_dir(k, Q, order, ps, offsets, pos, out)
-
-
-@njit(cache=True, inline="always")
-def _matvec_chunk(c, n_chunks, Vc, order, ps, offsets, pos, acc):
+@njit(cache=True, nogil=True)
+def _matvec_chunk(Vc, order, ps, offsets, pos, acc, c, n_chunks):
+    """acc += Phi V restricted to the directions k = c, c + n_chunks, ... (acc (N, T))."""
     D, N = ps.shape
     T = Vc.shape[1]
     v0 = np.zeros(T)
@@ -244,80 +230,80 @@ def _matvec_chunk(c, n_chunks, Vc, order, ps, offsets, pos, acc):
                 a += 1
             i = order[k, m]
             for t in range(T):
-                acc[c, i, t] += r[t]
+                acc[i, t] += r[t]
 
 
-@njit(parallel=True, cache=True)
-def _matvec_par(Vc, order, ps, offsets, pos, n_chunks):
-    """Phi V on the data: V (n_atoms, T) -> (N, T); per-thread accumulators, then summed."""
-    N = ps.shape[1]
-    T = Vc.shape[1]
-    acc = np.zeros((n_chunks, N, T))
-    for c in prange(n_chunks):
-        _matvec_chunk(c, n_chunks, Vc, order, ps, offsets, pos, acc)
-    out = np.zeros((N, T))
-    for c in range(n_chunks):
-        out += acc[c]
-    return out
-
-
-@njit(cache=True)
-def _matvec_ser(Vc, order, ps, offsets, pos):
-    N = ps.shape[1]
-    T = Vc.shape[1]
-    acc = np.zeros((1, N, T))
-    _matvec_chunk(0, 1, Vc, order, ps, offsets, pos, acc)
-    return acc[0]
-
-
-@njit(cache=True, inline="always")
-def _sq_norms_dir(k, u, A, order, ps, offsets, pos, out):
+@njit(cache=True, nogil=True)
+def _sq_norms(u, A, order, ps, offsets, pos, out, k0, k1):
+    """out[a] = sum_n u_n max(p_n - b_a, 0)^2 - sum_i (sum_n A_ni max(p_n - b_a, 0))^2."""
     N = ps.shape[1]
     r_ = A.shape[1]
-    a0 = offsets[k]
-    a = offsets[k + 1] - 1
-    if a < a0:
-        return
-    nxt = pos[a]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    c0 = np.zeros(r_)
-    c1 = np.zeros(r_)
-    prev = ps[k, N - 1]
-    for m in range(N - 1, -1, -1):
-        p = ps[k, m]
-        dp = prev - p
-        prev = p
-        s2 += dp * (2.0 * s1 + dp * s0)
-        s1 += dp * s0
-        i = order[k, m]
-        s0 += u[i]
+    c0 = np.empty(r_)
+    c1 = np.empty(r_)
+    for k in range(k0, k1):
+        a0 = offsets[k]
+        a = offsets[k + 1] - 1
+        if a < a0:
+            continue
+        nxt = pos[a]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
         for j in range(r_):
-            c1[j] += dp * c0[j]
-            c0[j] += A[i, j]
-        if m == nxt:
-            val = s2
+            c0[j] = 0.0
+            c1[j] = 0.0
+        prev = ps[k, N - 1]
+        for m in range(N - 1, -1, -1):
+            p = ps[k, m]
+            dp = prev - p
+            prev = p
+            s2 += dp * (2.0 * s1 + dp * s0)
+            s1 += dp * s0
+            i = order[k, m]
+            s0 += u[i]
             for j in range(r_):
-                val -= c1[j] * c1[j]
-            out[a] = val if val > 0.0 else 0.0
-            a -= 1
-            if a < a0:
-                break
-            nxt = pos[a]
+                c1[j] += dp * c0[j]
+                c0[j] += A[i, j]
+            if m == nxt:
+                val = s2
+                for j in range(r_):
+                    val -= c1[j] * c1[j]
+                out[a] = val if val > 0.0 else 0.0
+                a -= 1
+                if a < a0:
+                    break
+                nxt = pos[a]
 
 
-@njit(parallel=True, cache=True)
-def _sq_norms_par(u, A, order, ps, offsets, pos, out):
-    """out[a] = sum_n u_n max(p_n - b_a, 0)^2 - sum_i (sum_n A_ni max(p_n - b_a, 0))^2."""
-    for k in prange(ps.shape[0]):
-        _sq_norms_dir(k, u, A, order, ps, offsets, pos, out)
+# Threads for the large passes: created on first use, again after a fork (a pool's
+# threads do not exist in the child process).
+_POOL = [None, None, 0]
 
 
-@njit(cache=True)
-def _sq_norms_ser(u, A, order, ps, offsets, pos, out):
-    for k in range(ps.shape[0]):
-        _sq_norms_dir(k, u, A, order, ps, offsets, pos, out)
+def _pool(n_threads):
+    pool, pid, size = _POOL
+    if pool is None or pid != os.getpid() or size != n_threads:
+        pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="radonsolve")
+        _POOL[:] = [pool, os.getpid(), n_threads]
+    return pool
+
+
+def _over_directions(kernel, n_dir, parallel, *args):
+    """Run ``kernel(*args, k0, k1)`` over all directions, on slices from threads if parallel.
+
+    More slices than threads, so that a thread descheduled on a busy machine holds back
+    only a small part of the pass.
+    """
+    n_threads = _n_threads() if parallel else 1
+    if n_threads <= 1 or n_dir < 2:
+        kernel(*args, 0, n_dir)
+        return
+    n_tasks = min(n_dir, 4 * n_threads)
+    bounds = [n_dir * i // n_tasks for i in range(n_tasks + 1)]
+    futures = [_pool(n_threads).submit(kernel, *args, bounds[i], bounds[i + 1])
+               for i in range(n_tasks)]
+    for f in futures:
+        f.result()
 
 
 class AffineProjector:
@@ -405,10 +391,18 @@ class ReLUDictionary:
         self.directions = W
         self.n_samples, self.n_features = X.shape
         self.n_directions = W.shape[0]
-        P = _projections(np.ascontiguousarray(X), np.ascontiguousarray(W))
+        D, N = self.n_directions, self.n_samples
+        par = self._parallel
+        P = np.empty((D, N))
+        _over_directions(_projections, D, par, np.ascontiguousarray(X),
+                         np.ascontiguousarray(W), P)
         # NumPy's (vectorized) quicksort is several times faster than a stable sort; the
         # order among tied projections does not matter (tied points add zero to an atom).
-        self._order, self._sorted_proj, counts = _gather_sorted(P, np.argsort(P, axis=1))
+        self._order = np.empty((D, N), dtype=np.int32)
+        self._sorted_proj = np.empty((D, N))
+        counts = np.zeros(D, dtype=np.int64)
+        _over_directions(_gather_sorted, D, par, P, np.argsort(P, axis=1), self._order,
+                         self._sorted_proj, counts)
         del P
         self.atoms_per_direction = counts
         self.direction_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -417,15 +411,12 @@ class ReLUDictionary:
         self.atom_position = np.empty(n, dtype=np.int64)
         self.atom_direction = np.empty(n, dtype=np.int64)
         self.atom_bias = np.empty(n)
-        _fill_atoms(self._sorted_proj, self.direction_offsets, self.atom_position,
-                    self.atom_direction, self.atom_bias)
+        _over_directions(_fill_atoms, D, par, self._sorted_proj, self.direction_offsets,
+                         self.atom_position, self.atom_direction, self.atom_bias)
 
     @property
     def _parallel(self):
         return self.n_samples * self.n_directions >= PARALLEL_MIN_ENTRIES
-
-    def _kernel(self, parallel, serial):
-        return parallel if self._parallel else serial
 
     @property
     def order(self):
@@ -448,21 +439,27 @@ class ReLUDictionary:
         """Correlations ``Phi^T q`` of every atom with q (shape (N,) or (N, T))."""
         q = np.asarray(q, dtype=float)
         self._check_rows(q, "q")
-        args = (self._order, self._sorted_proj, self.direction_offsets, self.atom_position)
         if q.ndim == 1:
             out = np.zeros(self.n_atoms)
             if self.n_atoms:
-                self._kernel(_rmatvec_1_par, _rmatvec_1_ser)(np.ascontiguousarray(q), *args, out)
+                self._rmatvec_1(np.ascontiguousarray(q), out)
             return out
         T = q.shape[1]
         out = np.zeros((self.n_atoms, T))
         if self.n_atoms and T:
             if T == 1:
-                self._kernel(_rmatvec_1_par, _rmatvec_1_ser)(
-                    np.ascontiguousarray(q[:, 0]), *args, out[:, 0])
+                col = np.zeros(self.n_atoms)
+                self._rmatvec_1(np.ascontiguousarray(q[:, 0]), col)
+                out[:, 0] = col
             else:
-                self._kernel(_rmatvec_T_par, _rmatvec_T_ser)(np.ascontiguousarray(q), *args, out)
+                _over_directions(_rmatvec_T, self.n_directions, self._parallel,
+                                 np.ascontiguousarray(q), self._order, self._sorted_proj,
+                                 self.direction_offsets, self.atom_position, out)
         return out
+
+    def _rmatvec_1(self, q, out):
+        _over_directions(_rmatvec_1, self.n_directions, self._parallel, q, self._order,
+                         self._sorted_proj, self.direction_offsets, self.atom_position, out)
 
     def matvec(self, v):
         """``Phi v`` on the data (v of shape (n_atoms,) or (n_atoms, T))."""
@@ -475,12 +472,31 @@ class ReLUDictionary:
         else:
             args = (np.ascontiguousarray(V), self._order, self._sorted_proj,
                     self.direction_offsets, self.atom_position)
-            n_chunks = max(1, min(_n_threads(), self.n_directions))
-            if self._parallel and n_chunks > 1:
-                out = _matvec_par(*args, n_chunks)
+            out = np.zeros((self.n_samples, V.shape[1]))
+            if self._parallel:
+                self._matvec_chunked(args, out)
             else:
-                out = _matvec_ser(*args)
+                _matvec_chunk(*args, out, 0, 1)
         return out[:, 0] if v.ndim == 1 else out
+
+    def _matvec_chunked(self, args, out):
+        # MATVEC_CHUNKS accumulators added to out in chunk order, n_threads of them alive
+        # at a time: the same sums in the same order for any number of threads.
+        n_chunks = min(MATVEC_CHUNKS, self.n_directions)
+        n_threads = max(1, min(_n_threads(), n_chunks))
+        acc = np.empty((n_threads,) + out.shape)
+        for c0 in range(0, n_chunks, n_threads):
+            chunks = range(c0, min(c0 + n_threads, n_chunks))
+            acc[:len(chunks)] = 0.0
+            if n_threads == 1:
+                _matvec_chunk(*args, acc[0], c0, n_chunks)
+            else:
+                futures = [_pool(n_threads).submit(_matvec_chunk, *args, acc[i], c, n_chunks)
+                           for i, c in enumerate(chunks)]
+                for f in futures:
+                    f.result()
+            for i in range(len(chunks)):
+                out += acc[i]
 
     def column_sq_norms(self, u=None):
         """Weighted squared norms ``sum_n u_n max(p_n - b, 0)^2`` of every atom (u=1 if None)."""
@@ -499,9 +515,9 @@ class ReLUDictionary:
     def _sq_norms(self, u, A):
         out = np.zeros(self.n_atoms)
         if self.n_atoms:
-            self._kernel(_sq_norms_par, _sq_norms_ser)(
-                u, A, self._order, self._sorted_proj, self.direction_offsets,
-                self.atom_position, out)
+            _over_directions(_sq_norms, self.n_directions, self._parallel, u, A, self._order,
+                             self._sorted_proj, self.direction_offsets, self.atom_position,
+                             out)
         return out
 
     # ------------------------------------------------------------------ explicit pieces

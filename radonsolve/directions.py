@@ -21,6 +21,32 @@ def canonical_directions(W, *, tol=1e-12, dedupe=True):
     A row is dropped only when it is exactly zero: its length is the user's (or a descent's)
     units, not a tolerance. ``tol`` is relative to the unit rows: coordinates below it do not
     decide the orientation, and rows closer than about ``1e-10`` are one direction.
+
+    Parameters
+    ----------
+    W : array-like of shape (n_directions, n_features)
+        Direction vectors, any nonzero length; a 1-D array is one direction. Not modified.
+    tol : float, default=1e-12
+        Coordinates of the unit rows with absolute value at most ``tol`` are treated as zero
+        when choosing the orientation (the first coordinate above it is made positive).
+    dedupe : bool, default=True
+        Drop rows that coincide with an earlier row after normalization (first kept).
+
+    Returns
+    -------
+    ndarray of shape (n_kept, n_features)
+        Unit rows with their first nonzero coordinate positive, in input order.
+
+    Raises
+    ------
+    ValueError
+        If ``W`` is not 2-D, has NaN or infinity, or has no nonzero row.
+
+    Examples
+    --------
+    >>> from radonsolve.directions import canonical_directions
+    >>> canonical_directions([[-3, 4], [6, -8], [0, 0]])
+    array([[ 0.6, -0.8]])
     """
     W = np.array(W, dtype=float, ndmin=2, copy=True)
     if W.ndim != 2:
@@ -49,6 +75,30 @@ def spread_directions(n_directions, n_features, random_state=None):
     d = 1: the single direction +1. d = 2: equally spaced angles on [0, pi) with a random
     offset. d >= 3: farthest-point selection among many random candidates under the
     projective distance ``1 - |w.w'|`` (uniform samples leave large holes).
+
+    Parameters
+    ----------
+    n_directions : int
+        Number of directions wanted (for d >= 3 at most ``max(8 * n_directions, 256)``).
+    n_features : int
+        Dimension d of the directions.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the angle offset (d = 2) or the candidates (d >= 3).
+
+    Returns
+    -------
+    ndarray of shape (n_directions, n_features)
+        Unit rows on the canonical half-sphere; shape (1, 1) when ``n_features == 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.directions import spread_directions
+    >>> W = spread_directions(4, 2, random_state=0)
+    >>> W.shape, np.allclose(np.linalg.norm(W, axis=1), 1.0)
+    ((4, 2), True)
+    >>> spread_directions(10, 1)
+    array([[1.]])
     """
     rng = check_random_state(random_state)
     d = int(n_features)
@@ -74,6 +124,37 @@ def make_directions(directions, n_features, random_state=None):
 
     The parameter is checked whatever the number of features, although for one feature the
     single direction +1 is always returned: an invalid value is a mistake either way.
+
+    Parameters
+    ----------
+    directions : "auto", int or array-like of shape (n_directions, n_features)
+        ``"auto"``: 64 spread directions; an int: that many spread directions (see
+        :func:`spread_directions`); an array: these directions, made canonical by
+        :func:`canonical_directions`.
+    n_features : int
+        Number of features d of the data.
+    random_state : int, RandomState instance or None, default=None
+        Seeds :func:`spread_directions` (unused for an explicit array).
+
+    Returns
+    -------
+    ndarray of shape (n_directions, n_features)
+        Unit rows on the canonical half-sphere; ``[[1.0]]`` when ``n_features == 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``directions`` is another string, a non-positive integer, or an array of the
+        wrong shape, with NaN or infinity, or with a zero row.
+
+    Examples
+    --------
+    >>> from radonsolve.directions import make_directions
+    >>> make_directions("auto", 3, random_state=0).shape
+    (64, 3)
+    >>> make_directions([[2.0, 0.0], [-1.0, -1.0]], 2)
+    array([[1.        , 0.        ],
+           [0.70710678, 0.70710678]])
     """
     if isinstance(directions, str):
         if directions != "auto":

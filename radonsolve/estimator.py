@@ -136,7 +136,12 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         until the duality gap of (P) itself is below the tolerance. "auto": on for two or
         more features (for one feature the dictionary is already exact).
     max_rounds : int, default=30
-        Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
+        Maximum number of exchange rounds (a budget: see ``stop_reason_`` for when stopping
+        there warns with ConvergenceWarning).
+    max_time : float or None, default=None
+        Seconds the whole fit may take (with loss="squared_error"): checked between
+        exchange rounds, so the round running when it passes finishes (and at least one
+        round always runs); a budget like ``max_rounds``. None: no limit.
     certificate_budget : int, default=2000
         Candidate directions evaluated by the searched certificate (three or more features).
     sparsest : bool, default=False
@@ -165,14 +170,31 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     n_iter_ : int
         Iterations of the solver (last round).
     certificate_ : float
-        Largest dual-certificate value eta found over all directions (DESIGN §5): exact for
-        one and two features, searched for more. The fit is optimal for (P) iff it is <= 1.
+        The dual certificate ``sup_w eta(w)`` over all directions (DESIGN §5), of the kind
+        ``certificate_kind_`` says. The fit is optimal for (P) iff the supremum is <= 1.
+    certificate_kind_ : {"exact", "bound", "searched"}
+        "exact": the supremum itself (one and two features). "bound": a proven upper bound
+        from branch-and-bound over cells of directions (three features, and more where
+        its time allows; :func:`radonsolve.certificate.bound_certificate`). "searched": the
+        largest eta a search found, a lower estimate of the supremum.
     certified_ : bool
-        True only when the certificate was computed exactly and the duality gap of (P)
-        (``global_gap_``) is within the tolerance.
+        True only when the certificate is "exact" or "bound" and it, or the duality gap of
+        (P) computed from it (``global_gap_``), is within the tolerance.
     global_gap_ : float
-        Duality gap of (P) itself from the certificate; a proven bound only when the
-        certificate is exact (``certified_`` explains which).
+        Duality gap of (P) itself computed from ``certificate_``: a proven bound for the
+        kinds "exact" and "bound"; for "searched", a lower estimate (a bound only if the
+        search found the supremum).
+    stop_reason_ : str
+        Why the exchange rounds stopped: "gap" (the gap of (P) from the certificate is
+        within the tolerance), "progress" (three or more features: the objective fell by
+        less than 1e-3 of itself over the last 5 rounds), "no_new_directions" (the
+        certificate's violators are already in the dictionary), "max_rounds", "max_time"
+        (budgets), "single_direction" (one feature), or "not_refined" (the univariate and
+        arrangement solvers, which run no rounds). ConvergenceWarning is raised only when
+        the objective was still falling at the stop: a budget stop at which neither the
+        gap nor the progress rule held, or "no_new_directions" with an exact certificate.
+        With loss="huber" or "poisson" the rounds stop on "gap", "max_rounds" (which
+        warns) or "no_new_directions", and ``max_time`` does not apply.
     n_rounds_ : int
         Exchange rounds run.
     refinement_history_ : list of RefinementRound
@@ -210,6 +232,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "refine": [StrOptions({"auto"}), "boolean"],
         "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "max_time": [Interval(numbers.Real, 0, None, closed="left"), None],
         "certificate_budget": [POSITIVE_INT],
         "sparsest": ["boolean"],
         "tol": [NONNEGATIVE_REAL],
@@ -220,8 +243,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     }
 
     def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto", solver="auto", refine="auto",
-                 max_rounds=30, certificate_budget=2000, sparsest=False, tol=1e-6,
-                 max_iter=100, random_state=None, warm_start=False, verbose=0):
+                 max_rounds=30, max_time=None, certificate_budget=2000, sparsest=False,
+                 tol=1e-6, max_iter=100, random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
         self.loss = loss
         self.epsilon = epsilon
@@ -229,6 +252,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.solver = solver
         self.refine = refine
         self.max_rounds = max_rounds
+        self.max_time = max_time
         self.certificate_budget = certificate_budget
         self.sparsest = sparsest
         self.tol = tol
@@ -251,6 +275,11 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                 not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
             raise ValueError(f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
         check_positive_int(self.certificate_budget, "certificate_budget")
+        if self.max_time is not None and (
+                isinstance(self.max_time, bool) or not isinstance(self.max_time, numbers.Real)
+                or not self.max_time >= 0):
+            raise ValueError(f"max_time must be a nonnegative number of seconds or None; "
+                             f"got {self.max_time!r}.")
         return alpha, solver, tol, max_iter, self.refine
 
     def _make_solver(self, solver, tol, max_iter):
@@ -320,7 +349,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             X_fit, Y, u, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
             tol=tol, budget=self.certificate_budget, warm_start=warm,
             random_state=self.random_state, verbose=self.verbose, warn=do_refine,
-            events=sweep_events)
+            events=sweep_events,
+            # max_time bounds the whole fit: what validation and setup left of it
+            time_limit=None if self.max_time is None else
+            self.max_time - (time.perf_counter() - t0))
         dic = problem.dictionary
         self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=problem.projector)
         idx, coef = result.idx, result.coef
@@ -334,10 +366,17 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.directions_ = dic.directions
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
-        self.certificate_ = float(history[-1].eta)
+        last = history[-1]
+        self.certificate_kind_ = last.certificate_kind or ("exact" if cert.exact
+                                                          else "searched")
+        self.stop_reason_ = last.stop_reason
+        # "bound": the proven bound, from which the gap of (P) was computed
+        self.certificate_ = float(last.eta_bound if self.certificate_kind_ == "bound"
+                                  else last.eta)
         self.global_gap_ = float(gap_P)
-        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
-                                               gap_P <= tol * problem.affine_objective))
+        self.certified_ = bool(self.certificate_kind_ in ("exact", "bound") and
+                               (self.certificate_ <= 1.0 + tol or
+                                gap_P <= tol * problem.affine_objective))
         if self.sparsest:
             self.network_ = _sparsest_network(self.network_, X_fit)
         return self._finish_fit(X, y, alpha, u_all, t0, history=history)
@@ -409,6 +448,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.dual_gap_ = float(fit.dual_gap)
         self.certificate_ = float(fit.certificate)
         self.global_gap_ = float(fit.global_gap)
+        self.certificate_kind_ = "exact"
+        self.stop_reason_ = "not_refined"
         # With alpha = 0 no finite certificate exists (as in refine.certify).
         self.certified_ = bool(alpha > 0 and (self.certificate_ <= 1.0 + tol or
                                               self.global_gap_ <= tol * fit.affine_objective))
@@ -431,6 +472,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                        random_state=self.random_state)
         primal = 0.5 * float(rho @ rho) + alpha * net.rtv2
         self.certificate_ = float(cert.eta)
+        self.certificate_kind_ = "exact" if cert.exact else "searched"
+        self.stop_reason_ = "not_refined"
         self.global_gap_ = duality_gap_for_P(b, rho, primal, cert.eta) \
             if np.isfinite(cert.eta) else np.inf
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
@@ -455,9 +498,14 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         if not alpha > 0:
             raise ValueError(f"alpha must be positive for loss={loss!r}; got {self.alpha!r}.")
         X, y = check_X_y(X, y, estimator=self)
-        Y_all = _as_2d_targets(y)
-        if Y_all.shape[1] != 1:
+        if y.ndim == 2 and y.shape[1] != 1:
             raise ValueError(f"loss={loss!r} supports a single output; y has shape {y.shape}.")
+        if y.ndim == 2:
+            # One output only, as scikit-learn's single-output regressors: a column y is
+            # accepted with a DataConversionWarning.
+            from sklearn.utils.validation import column_or_1d
+            y = column_or_1d(y, warn=True)
+        Y_all = _as_2d_targets(y)
         if loss == "poisson" and np.any(Y_all < 0):
             raise ValueError("y must be nonnegative for loss='poisson'; some values of y are "
                              "negative.")
@@ -484,7 +532,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         else:
             inner = WorkingSetProxNewton(tol=0.1 * tol if do_refine else tol,
                                          max_iter=max_iter, verbose=max(self.verbose - 1, 0))
-        problem, result, cert, gap_P, history, _ = exchange_datafit(
+        problem, result, cert, gap_P, history, converged = exchange_datafit(
             X_fit, datafit, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
             tol=tol, budget=self.certificate_budget, warm_start=warm,
             random_state=self.random_state, verbose=self.verbose, warn=do_refine)
@@ -494,27 +542,35 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             # Moving along a null direction of the projected columns changes the outputs by
             # an affine function only, which the skip connection absorbs: any loss's value
             # is unchanged, so the squared loss's support reduction applies (DESIGN §7).
+            from threadpoolctl import threadpool_limits
+
             projector = AffineProjector(X_fit, u)
             G = projector.project(projector.sqrt_u[:, None] * dic.columns(idx))
-            keep, coef = reduce_support(G, coef)
+            # Small dense factorizations: threaded BLAS only adds wake-ups (measured 1 s
+            # per 200 x 100 SVD on a loaded 2-core machine, against milliseconds).
+            with threadpool_limits(limits=1, user_api="blas"):
+                keep, coef = reduce_support(G, coef)
             idx = idx[keep]
         # Skip connection: the affine part of what the neurons leave of the fitted outputs.
         rest = result.outputs - (dic.columns(idx) @ coef[:, 0] if len(idx) else 0.0)
         beta = np.linalg.lstsq(np.column_stack([np.ones(len(rest)), X_fit]), rest,
                                rcond=None)[0]
         Wn, bn = dic.atoms(idx)
-        if y.ndim == 1:
-            net = ReLUNetwork(Wn, bn, coef[:, 0], beta[1:], float(beta[0]))
-        else:
-            net = ReLUNetwork(Wn, bn, coef, beta[1:, None], beta[:1])
         self._n_outputs = 1
-        self.network_ = net
+        self.network_ = ReLUNetwork(Wn, bn, coef[:, 0], beta[1:], float(beta[0]))
         self.directions_ = dic.directions
         self.alpha_max_ = alpha_max_datafit(problem)
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
         self.certificate_ = float(history[-1].eta)
         self.global_gap_ = float(gap_P)
+        self.certificate_kind_ = "exact" if cert.exact else "searched"
+        # exchange_datafit's rounds stop on the gap, on max_rounds, or when what they
+        # would add is already in the dictionary
+        self.stop_reason_ = ("gap" if converged else "single_direction" if d == 1 else
+                             "max_rounds" if len(history) - 1 >= (self.max_rounds if do_refine
+                                                                  else 0)
+                             else "no_new_directions")
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
                                                gap_P <= tol * problem.scale))
         if self.sparsest:

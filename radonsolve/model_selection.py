@@ -41,7 +41,7 @@ from .path import alpha_grid, check_alphas, path_fits
 __all__ = ["RadonReLURegressorCV", "RadonReLUClassifierCV"]
 
 # Fitted attributes of the refit that the CV estimator exposes as its own.
-_REFIT_ATTRS = ("network_", "objective_", "dual_gap_", "n_neurons_", "alpha_max_",
+_REFIT_ATTRS = ("network_", "objective_", "dual_gap_", "n_iter_", "n_neurons_", "alpha_max_",
                 "directions_", "fit_time_", "certificate_", "certified_", "global_gap_",
                 "n_rounds_", "refinement_history_", "classes_")
 
@@ -251,7 +251,7 @@ class RadonReLURegressorCV(RegressorMixin, _RadonCV):
     estimator_ : RadonReLURegressor
         The refit on all the data at ``alpha_``.
     network_, objective_, dual_gap_, certificate_, certified_, global_gap_, n_rounds_, \
-refinement_history_, n_neurons_, directions_, alpha_max_, fit_time_
+refinement_history_, n_iter_, n_neurons_, directions_, alpha_max_, fit_time_
         Those of ``estimator_``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -404,7 +404,7 @@ class RadonReLUClassifierCV(ClassifierMixin, _RadonCV):
     n_folds_ : int
     estimator_ : RadonReLUClassifier
         The refit on all the data at ``alpha_``.
-    classes_, network_, objective_, dual_gap_, n_neurons_, directions_, \
+    classes_, network_, objective_, dual_gap_, n_iter_, n_neurons_, directions_, \
 alpha_max_, fit_time_
         Those of ``estimator_``.
     n_features_in_ : int

@@ -260,9 +260,9 @@ def path_fits(estimator, X, y, alphas, *, sample_weight=None, sweep_events="auto
     >>> import numpy as np
     >>> from radonsolve import RadonReLURegressor
     >>> from radonsolve.path import path_fits
-    >>> x = np.linspace(-1, 1, 30)[:, None]
+    >>> x = np.linspace(-1, 1, 31)[:, None]
     >>> est = RadonReLURegressor(warm_start=True)
-    >>> [m.n_neurons_ for m in path_fits(est, x, np.abs(x[:, 0]), [1.0, 1e-3])]
+    >>> [m.n_neurons_ for m in path_fits(est, x, np.maximum(x[:, 0], 0), [1.0, 1e-3])]
     [0, 1]
     """
     regression = isinstance(estimator, RadonReLURegressor)

@@ -595,9 +595,9 @@ def plot_certificate(estimator, X=None, y=None, *, sample_weight=None, ax=None,
                              "residual y - f(X).")
         X = check_array(X, dtype=np.float64)
         Xm = X if transform is None else np.asarray(transform(X), dtype=float)
-        if Xm.shape[1] != final.n_features_in_:
+        if Xm.shape[1] != final.network_.n_features:
             raise ValueError(f"X has {Xm.shape[1]} features, but the model was fitted with "
-                             f"{final.n_features_in_} features.")
+                             f"{final.network_.n_features} features.")
         if Xm.shape[1] > 2:
             raise ValueError("plot_certificate draws eta over the directions for 1-D and 2-D "
                              f"inputs; X has {Xm.shape[1]} features (pass X=None to draw "

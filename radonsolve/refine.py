@@ -42,11 +42,14 @@ from threadpoolctl import threadpool_limits
 from .certificate import (
     Certificate,
     SweepEvents,
+    bound_certificate,
+    certifiable_eta,
     duality_gap_for_P,
     eta,
     exact_certificate_2d,
     search_certificate,
 )
+from ._blocks import row_blocks
 from .dictionary import AffineProjector, ReLUDictionary
 from .directions import canonical_directions
 from ._progress import progress_bar
@@ -73,6 +76,12 @@ class RefinementRound:
     time: float
     polished_objective: float = np.nan
     n_pruned: int = 0
+    # "exact", "bound" or "searched": how ``eta`` and ``gap_P`` were obtained (DESIGN §11).
+    certificate_kind: str = ""
+    # Why the loop stopped (last round only, "" before): see :func:`exchange`.
+    stop_reason: str = ""
+    # Proven upper bound on sup eta from branch-and-bound, where it ran this round.
+    eta_bound: float = np.nan
 
 
 def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_ascent=20,
@@ -112,7 +121,7 @@ def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_asc
 # Polish: local descent on the active neurons
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, fastmath=True)
-def _wd_value_grad(XT, W, bias, V, su, Q, b, alpha, gW, gb, gV):
+def _wd_value_grad(XT, W, bias, V, su, Q, b, alpha, gW, gb, gV, block):
     """Value and gradient of the weight-decay form of (P) with the affine part eliminated.
 
     ``0.5 ||rho||^2 + (alpha/2) (||W||^2 + ||V||^2)`` with ``rho = b - P (su * relu(X W^T -
@@ -120,71 +129,101 @@ def _wd_value_grad(XT, W, bias, V, su, Q, b, alpha, gW, gb, gV):
     gradient with respect to the unprojected network output is ``-su * rho``. Serial on
     purpose: the sizes are small (active neurons only) and threads contend on a shared
     machine; sample-contiguous loops so that they vectorize.
+
+    The pre-activations live in a (K, block) buffer: phase 0 accumulates the network output
+    block by block, phase 1 the gradients, recomputing a block's pre-activations only when
+    the samples do not fit in one block (the memory stays K x block, not K x N).
     """
     d, N = XT.shape
     K = W.shape[0]
     T = V.shape[1]
     r = Q.shape[1]
-    Z = np.empty((K, N))
+    B = max(1, min(block, N))
+    Z = np.empty((K, B))
+    sv = np.empty(B)
     F = np.zeros((T, N))
-    for k in range(K):
-        zk = Z[k]
-        for n in range(N):
-            zk[n] = -bias[k]
-        for i in range(d):
-            w = W[k, i]
-            xi = XT[i]
-            for n in range(N):
-                zk[n] += w * xi[n]
-        for t in range(T):
-            v = V[k, t]
-            Ft = F[t]
-            for n in range(N):
-                Ft[n] += max(zk[n], 0.0) * v
     S = np.empty((T, N))
+    C = np.empty(r)
     loss = 0.0
-    for t in range(T):
-        Ft = F[t]
-        for n in range(N):
-            Ft[n] *= su[n]
-        C = np.zeros(r)
-        for n in range(N):
-            for j in range(r):
-                C[j] += Q[n, j] * Ft[n]
-        for n in range(N):
-            v = b[n, t] - Ft[n]
-            for j in range(r):
-                v += Q[n, j] * C[j]
-            loss += v * v
-            S[t, n] = su[n] * v
-    loss *= 0.5
-    reg = 0.0
-    sv = np.empty(N)
     for k in range(K):
-        zk = Z[k]
-        for n in range(N):
-            s = 0.0
-            for t in range(T):
-                s += S[t, n] * V[k, t]
-            sv[n] = s if zk[n] > 0.0 else 0.0
-        gbk = 0.0
-        for n in range(N):
-            gbk += sv[n]
-        gb[k] = gbk
+        gb[k] = 0.0
         for i in range(d):
-            xi = XT[i]
-            acc = 0.0
-            for n in range(N):
-                acc += sv[n] * xi[n]
-            gW[k, i] = alpha * W[k, i] - acc
+            gW[k, i] = 0.0
+        for t in range(T):
+            gV[k, t] = 0.0
+    for phase in range(2):
+        for n0 in range(0, N, B):
+            n1 = min(n0 + B, N)
+            nb = n1 - n0
+            if phase == 0 or B < N:
+                for k in range(K):
+                    zk = Z[k, :nb]
+                    bk = bias[k]
+                    for n in range(nb):
+                        zk[n] = -bk
+                    for i in range(d):
+                        w = W[k, i]
+                        xi = XT[i, n0:n1]
+                        for n in range(nb):
+                            zk[n] += w * xi[n]
+            if phase == 0:
+                for k in range(K):
+                    zk = Z[k, :nb]
+                    for t in range(T):
+                        v = V[k, t]
+                        Ft = F[t, n0:n1]
+                        for n in range(nb):
+                            Ft[n] += max(zk[n], 0.0) * v
+                continue
+            Sb = S[:, n0:n1]
+            for k in range(K):
+                zk = Z[k, :nb]
+                for n in range(nb):
+                    s = 0.0
+                    for t in range(T):
+                        s += Sb[t, n] * V[k, t]
+                    sv[n] = s if zk[n] > 0.0 else 0.0
+                acc = 0.0
+                for n in range(nb):
+                    acc += sv[n]
+                gb[k] += acc
+                for i in range(d):
+                    xi = XT[i, n0:n1]
+                    acc = 0.0
+                    for n in range(nb):
+                        acc += sv[n] * xi[n]
+                    gW[k, i] -= acc
+                for t in range(T):
+                    St = Sb[t]
+                    acc = 0.0
+                    for n in range(nb):
+                        acc += max(zk[n], 0.0) * St[n]
+                    gV[k, t] -= acc
+        if phase == 0:
+            for t in range(T):
+                Ft = F[t]
+                for n in range(N):
+                    Ft[n] *= su[n]
+                for j in range(r):
+                    C[j] = 0.0
+                for n in range(N):
+                    for j in range(r):
+                        C[j] += Q[n, j] * Ft[n]
+                for n in range(N):
+                    v = b[n, t] - Ft[n]
+                    for j in range(r):
+                        v += Q[n, j] * C[j]
+                    loss += v * v
+                    S[t, n] = su[n] * v
+    reg = 0.0
+    for k in range(K):
+        for i in range(d):
+            gW[k, i] += alpha * W[k, i]
             reg += W[k, i] * W[k, i]
         for t in range(T):
-            St = S[t]
-            acc = 0.0
-            for n in range(N):
-                acc += max(zk[n], 0.0) * St[n]
-            gV[k, t] = alpha * V[k, t] - acc
+            gV[k, t] += alpha * V[k, t]
             reg += V[k, t] * V[k, t]
+    loss *= 0.5
     return loss + 0.5 * alpha * reg, loss
 
 
@@ -233,6 +272,9 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
     gW = np.empty((K, d))
     gb = np.empty(K)
     gV = np.empty((K, T))
+    # Samples per block of the (neurons x samples) pre-activations inside the kernel.
+    first = row_blocks(XT.shape[1], K)[0]
+    block = max(1, first.stop - first.start)
 
     def unpack(th):
         return (th[:K * d].reshape(K, d), th[K * d:K * d + K], th[K * d + K:].reshape(K, T))
@@ -244,7 +286,7 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
 
     def fg(th):
         Wt, bt, Vt = unpack(th)
-        f, _ = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV)
+        f, _ = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV, block)
         return f / fscale, np.concatenate([gW.ravel(), gb, gV.ravel()]) / fscale
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -256,7 +298,7 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
                                 "gtol": 1e-14 * max(g0, np.finfo(float).tiny), "ftol": 1e-15,
                                 "maxcor": 20})
     Wt, bt, Vt = (a.copy() for a in unpack(res.x))
-    _, loss = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV)
+    _, loss = _wd_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV, block)
     obj = loss + alpha * float(np.sum(np.linalg.norm(Wt, axis=1) * np.linalg.norm(Vt, axis=1)))
     return Wt, bt, Vt, obj
 
@@ -314,7 +356,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
              top_k=None, warm_start=None, random_state=None, verbose=0, warn=True,
              polish="auto", polish_iter=200, prune_after="auto", n_ascent=50, ascent_iter=20,
              ascend_active=True, confirm=8, max_search_scale=8, stall=(5, 1e-3),
-             time_limit=None, events=None):
+             time_limit=None, events=None, bound_budget="auto"):
     """Solve (P) by exchange rounds on a changing set of directions.
 
     Parameters
@@ -360,14 +402,50 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         nothing, the next one is likewise enlarged (doubling, up to ``max_search_scale``).
     max_search_scale : int
     stall : (int, float) or None
-        For d >= 3, stop (unconverged, with the warning) when the objective fell by less than
-        ``stall[1]`` times itself over the last ``stall[0]`` rounds: the searched certificate
-        has not been met, but the rounds have stopped paying.
+        The progress rule ``(k, threshold)`` for d >= 3: stop when the objective fell by
+        less than ``threshold`` times itself over the last ``k`` rounds,
+        ``objective[r - k] - objective[r] < threshold * objective[r]`` (scale-free; default
+        5 rounds and 1e-3). None: no progress rule.
     time_limit : float or None
-        Stop (unconverged) after the round that passes this many seconds.
+        Seconds: no new round starts after this much time (the round running may finish).
     events : SweepEvents or None
         For two features, the critical angles of exactly these rows of X, built by the
         caller once for several fits on the same X (a regularization path); None: built here.
+    bound_budget : "auto", float or None
+        Seconds of branch-and-bound (:func:`radonsolve.certificate.bound_certificate`) per
+        round in which the searched certificate would stop the loop (d >= 3, one output):
+        a proven bound replaces the searched value when it certifies, and the directions
+        it finds above the threshold are added otherwise. "auto": 60 s for d = 3, off for
+        d >= 4 (pass a number to try it there); None or 0: off. Never more than what is left
+        of ``time_limit``.
+
+    Notes
+    -----
+    The stopping contract. The loop stops after the first round ``r`` at which one of
+    these holds, and ``history[-1].stop_reason`` says which (first match):
+
+    - ``"gap"``: the duality gap of (P) from the certificate is at most ``tol`` times the
+      objective of the affine fit. For d >= 3 a searched certificate that would stop the
+      loop is first searched again with ``confirm`` times the budget and then, where
+      ``bound_budget`` allows, bounded by branch-and-bound.
+    - ``"progress"`` (d >= 3 only): the progress rule of ``stall``. In 1-D and 2-D the
+      certificate is exact, so an exact gap above ``tol`` means the objective can still fall
+      and only the gap stops the loop.
+    - ``"no_new_directions"``: the certificate's violators (after the enlarged search of
+      d >= 3) are all in the dictionary already, so another round would repeat this one.
+    - ``"max_rounds"`` or ``"max_time"``: a budget (``max_rounds``, ``time_limit``).
+    - ``"single_direction"``: one feature (the dictionary is exact; one solve).
+
+    ConvergenceWarning (with ``warn``) is raised only when the objective was still falling
+    when the loop stopped: on a budget stop (``"max_rounds"``, ``"max_time"``), at which
+    neither the gap nor the progress rule held, and on ``"no_new_directions"`` with an
+    exact certificate (1-D and 2-D: the exact gap says the objective can fall further). A
+    stop by the gap or the progress rule does not warn.
+
+    ``history[-1].certificate_kind`` is "exact" for d <= 2, "bound" when branch-and-bound
+    proved the bound the gap was computed from, and "searched" otherwise: then ``gap_P``
+    is computed from the largest eta the search found, a lower estimate of the gap of (P)
+    that is a bound only if the search found the supremum.
 
     Returns
     -------
@@ -382,12 +460,19 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
     converged : bool
     """
     t0 = time.perf_counter()
-    timing = dict.fromkeys(("solve", "certify", "polish", "dictionary"), 0.0)
+    timing = dict.fromkeys(("solve", "certify", "bound", "polish", "dictionary"), 0.0)
     d = X.shape[1]
     searched = d >= 3
     projector = AffineProjector(X, u)
     W = np.asarray(directions, dtype=float)
     do_polish = searched if polish == "auto" else bool(polish)
+    if isinstance(bound_budget, str):
+        if bound_budget != "auto":
+            raise ValueError(f"bound_budget must be 'auto', a number of seconds or None; "
+                             f"got {bound_budget!r}.")
+        bound_seconds = 60.0 if d == 3 else 0.0
+    else:
+        bound_seconds = 0.0 if bound_budget is None else float(bound_budget)
     if prune_after == "auto":
         prune_after = 2 if searched else None
     if top_k is None:
@@ -427,7 +512,6 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
             np.zeros(0, dtype=int)
         last_active[active_k] = rnd
         active = dic.directions[active_k] if len(active_k) and ascend_active else None
-        elapsed = time.perf_counter() - t0
         # The restricted problem's own constraint violation is part of the supremum too.
         finite_eta = problem.penalty.dual_norm(problem.correlations(rho)) / alpha \
             if alpha > 0 else np.inf
@@ -457,13 +541,41 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
             cert2, eta2, gap2 = judge(max(confirm, scale))
             if eta2 > eta_sup:
                 cert, eta_sup, gap_P = cert2, eta2, gap2
+        kind = "exact" if cert.exact else "searched"
+        eta_bound = np.nan
+        bound_new = None
+        if searched and alpha > 0 and gap_P <= tol_abs and bound_seconds > 0 and \
+                q_cert.ndim == 1:
+            left = bound_seconds if time_limit is None else \
+                min(bound_seconds, time_limit - (time.perf_counter() - t0))
+            if left > 0:
+                tic = time.perf_counter()
+                thr = certifiable_eta(problem.b, rho, result.objective, tol_abs)
+                bres = bound_certificate(X, q_cert, alpha, threshold=max(thr, 1.0 + tol),
+                                         stop_above=True, max_time=left)
+                timing["bound"] += time.perf_counter() - tic
+                eta_bound = bres.upper
+                if bres.certified:
+                    # A proven bound: the gap of (P) computed from it is a true bound.
+                    kind = "bound"
+                    eta_sup = max(bres.upper, finite_eta)
+                    gap_P = duality_gap_for_P(problem.b, rho, result.objective, eta_sup)
+                elif bres.lower > bres.threshold:
+                    # The search missed these: the round goes on with them.
+                    bound_new = bres.directions
+                    eta_sup = max(eta_sup, bres.lower)
+                    gap_P = duality_gap_for_P(problem.b, rho, result.objective, eta_sup)
         converged = gap_P <= tol_abs
-        out_of_time = time_limit is not None and elapsed > time_limit
-        stalled = False
-        if searched and stall is not None and rnd >= stall[0]:
-            old_obj = history[rnd - stall[0]].objective
-            stalled = old_obj - result.objective < stall[1] * result.objective
-        done = converged or rnd == max_rounds or d == 1 or out_of_time or stalled
+        out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
+        # The progress rule (d >= 3): the objective fell by less than stall[1] of itself
+        # over the last stall[0] rounds.
+        stalled = bool(searched and stall is not None and rnd >= stall[0] and
+                       history[rnd - stall[0]].objective - result.objective
+                       < stall[1] * result.objective)
+        stop_reason = ("gap" if converged else "progress" if stalled else
+                       "single_direction" if d == 1 else "max_rounds" if rnd == max_rounds
+                       else "max_time" if out_of_time else "")
+        done = bool(stop_reason)
         n_before = W.shape[0]
         n_added = n_pruned = 0
         pol_obj = np.nan
@@ -471,6 +583,8 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
             new = cert.directions[cert.etas > 1.0] if len(cert.etas) else cert.directions[:0]
             if cert.eta > 1.0 and not len(new):
                 new = cert.direction[None, :]
+            if bound_new is not None:
+                new = np.vstack([bound_new, new])
             cands = [new]
             if do_polish and len(result.idx) and alpha > 0:
                 tic = time.perf_counter()
@@ -513,29 +627,42 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                 warm = (result.idx, result.coef)
         history.append(RefinementRound(rnd, n_before, n_added, len(result.idx),
                                        result.objective, eta_sup, gap_P,
-                                       time.perf_counter() - t0, pol_obj, n_pruned))
+                                       time.perf_counter() - t0, pol_obj, n_pruned,
+                                       certificate_kind=kind, eta_bound=eta_bound))
         bar.update(1)
         if verbose:
             msg = (f"[refine] round {rnd}: {n_before} directions, {len(result.idx)} atoms, "
                    f"objective {result.objective:.10g}, certificate eta {eta_sup:.8f}"
-                   f"{'' if cert.exact else ' (searched)'}, gap(P) {gap_P:.3e}")
+                   f" ({kind}), gap(P) {gap_P:.3e}")
+            if np.isfinite(eta_bound):
+                msg += f", bound {eta_bound:.8f}"
             if np.isfinite(pol_obj):
                 msg += f", polished {pol_obj:.10g}"
             msg += f", added {n_added}, pruned {n_pruned} directions " \
                    f"({time.perf_counter() - t0:.2f} s)"
             print(msg)
-        if done or (n_added == 0 and not (searched and searched_last < max_search_scale)):
+        if not done and n_added == 0 and not (searched and searched_last < max_search_scale):
+            stop_reason = "no_new_directions"
+        if stop_reason:
+            history[-1].stop_reason = stop_reason
             break
     bar.close()
     if verbose:
         print("[refine] time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timing.items())
-              + f", total {time.perf_counter() - t0:.2f} s")
-    if warn and not converged and d > 1:
-        why = (f"the objective fell by less than {stall[1]:g} of itself in {stall[0]} rounds"
-               if stalled else "time limit reached" if out_of_time else "increase max_rounds")
+              + f", total {time.perf_counter() - t0:.2f} s; stopped: {stop_reason}")
+    # Warn only where the objective was still falling (the contract in the Notes): a budget
+    # stop at which neither the gap nor the progress rule held, or an exact certificate
+    # whose violators the loop could not add.
+    still_falling = stop_reason in ("max_rounds", "max_time") or \
+        (stop_reason == "no_new_directions" and not searched)
+    if warn and still_falling and d > 1:
+        why = {"max_rounds": "increase max_rounds",
+               "max_time": "the time limit was reached",
+               "no_new_directions": "the violating directions are already in the dictionary "
+                                    "(decrease the solver's tolerance)"}[stop_reason]
         warnings.warn(
-            f"Refinement stopped after {len(history) - 1} rounds with certificate "
-            f"{history[-1].eta:.6g}{'' if cert.exact else ' (searched)'} and duality gap of "
+            f"Refinement stopped after {len(history) - 1} rounds while the objective was still "
+            f"falling, with certificate {history[-1].eta:.6g} ({kind}) and duality gap of "
             f"(P) {history[-1].gap_P:.3e} above the tolerance "
             f"{tol * problem.affine_objective:.3e}; {why}.", ConvergenceWarning)
     return problem, result, cert, gap_P, history, converged

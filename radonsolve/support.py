@@ -52,7 +52,7 @@ def neuron_bound(X):
     >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
     >>> neuron_bound(X)
     1
-    >>> neuron_bound(1e-12 * X + 1e6)
+    >>> neuron_bound(1e-12 * X + 1e-9)
     1
     """
     X = np.asarray(X, dtype=float)
@@ -150,7 +150,7 @@ def reduce_support(G, V, *, b=None, rtol=1e-9, fit_rtol=1e-12, obj_rtol=1e-12,
     --------
     >>> import numpy as np
     >>> from radonsolve.support import reduce_support
-    >>> G = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    >>> G = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [0.0, 0.0, 0.0]])
     >>> keep, V = reduce_support(G, np.array([1.0, 1.0, 1.0]))
     >>> len(keep), np.allclose(G[:, keep] @ V, G @ np.ones((3, 1)))
     (2, True)

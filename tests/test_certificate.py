@@ -316,7 +316,7 @@ def test_exact_2d_pruning_keeps_the_supremum():
     # Pruning at the threshold (top_k > 0) or at the best value found (top_k = 0) must keep
     # the exact supremum, below the threshold as well as above it.
     rng = np.random.RandomState(6)
-    X = rng.standard_normal((120, 2))
+    X = rng.standard_normal((50, 2))
     q, _, _, _ = residual(X, rng)
     sup = brute_sup_2d(X, q, 1.0)
     for alpha in (0.5 * sup, 2.0 * sup):  # eta_sup = 2 and 0.5

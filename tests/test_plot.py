@@ -195,7 +195,7 @@ def test_plot_fit_rejects_bad_input(fit_1d):
     model, X, y = fit_1d
     rng = np.random.RandomState(0)
     X3 = rng.randn(30, 3)
-    m3 = RadonReLURegressor(alpha=1.0, refine=False, random_state=0).fit(X3, X3[:, 0])
+    m3 = RadonReLURegressor(alpha=1.0, refine=False, random_state=0).fit(X3, np.sin(X3[:, 0]))
     with pytest.raises(ValueError, match="plot_fit draws 1-D and 2-D inputs; X has 3 features"):
         plot_fit(m3, X3)
     with pytest.raises(TypeError, match="estimator must be a fitted"):
@@ -371,10 +371,14 @@ def test_plot_path_and_fit_with_radon_path_and_cv_estimators():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), cv.mse_path_.mean(axis=1)[order])
     np.testing.assert_allclose(ax_n.lines[0].get_ydata(), cv.n_neurons_path_[order])
     assert any(np.allclose(ln.get_xdata(), cv.alpha_) for ln in ax.lines[1:])
-    # the refit network of a CV estimator is drawn like any fit
+    # the refit network of a CV estimator is drawn like any fit, its certificate too
     ax = plot_fit(cv, X, y)
     (knots,) = neuron_artists(ax, "knots")
     assert len(knots.get_xdata()) == cv.n_neurons_
+    (ax,) = plot_certificate(cv, X, y)
+    assert np.max(np.abs(ax.lines[0].get_ydata())) <= 1 + 1e-6
+    with pytest.raises(ValueError, match="X has 2 features, but the model was fitted with 1"):
+        plot_certificate(cv, np.column_stack([X, X]), y)
 
     Xm, ym = make_moons(60, noise=0.15, random_state=0)
     ccv = RadonReLUClassifierCV(n_alphas=3, cv=3, random_state=0).fit(Xm, ym)

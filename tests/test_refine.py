@@ -125,7 +125,8 @@ def test_multi_output_refinement_runs_and_is_monotone():
 
 
 # --------------------------------------------------------------------------- pieces
-def test_polish_gradient_and_descent():
+@pytest.mark.parametrize("block", [30, 7], ids=["one-block", "row-blocks"])
+def test_polish_gradient_and_descent(block):
     rng = np.random.RandomState(0)
     N, d, K, T = 30, 3, 4, 2
     X = rng.standard_normal((N, d))
@@ -142,9 +143,9 @@ def test_polish_gradient_and_descent():
 
     def f(W, bias, V):
         return _wd_value_grad(XT, W, bias, V, P.sqrt_u, Q, b, alpha, np.empty((K, d)),
-                              np.empty(K), np.empty((K, T)))[0]
+                              np.empty(K), np.empty((K, T)), block)[0]
 
-    f0, _ = _wd_value_grad(XT, W, bias, V, P.sqrt_u, Q, b, alpha, gW, gb, gV)
+    f0, _ = _wd_value_grad(XT, W, bias, V, P.sqrt_u, Q, b, alpha, gW, gb, gV, block)
     A = np.maximum(X @ W.T - bias, 0)
     rho = b - P.project(P.sqrt_u[:, None] * (A @ V))
     assert f0 == pytest.approx(0.5 * np.sum(rho ** 2) + 0.5 * alpha * (np.sum(W ** 2)

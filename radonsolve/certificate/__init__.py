@@ -23,13 +23,17 @@ This package computes
   N (N - 1) / 2 angles at which the sorted order of projections changes;
 - :func:`search_certificate`: a searched (not proven) supremum for any d, from many candidate
   directions followed by local ascent with exact line searches along great circles;
-- :func:`duality_gap_for_P`: the duality gap of (P) given ``sup eta``.
+- :func:`duality_gap_for_P`: the duality gap of (P) given ``sup eta``;
+- :func:`bound_certificate`: a proven upper bound on the supremum for d >= 3 by
+  branch-and-bound over cells of directions (``bound``), and :func:`certifiable_eta`, the
+  largest supremum whose gap of (P) is within a tolerance.
 
 Layout: ``core`` (:class:`Certificate`, :func:`eta`, :func:`duality_gap_for_P`), ``sweep2d``
 (the exact 2-D sweep, :class:`SweepEvents`), ``search`` (the d >= 3 search) and ``_common``
 (validation and the exact evaluation of eta shared by the three).
 """
 
+from .bound import BoundResult, bound_certificate, certifiable_eta, eta_cap_bound
 from .core import Certificate, duality_gap_for_P, eta
 from .search import search_certificate
 from .sweep2d import SweepEvents, eta_upper_bound_2d, exact_certificate_2d
@@ -42,4 +46,8 @@ __all__ = [
     "SweepEvents",
     "search_certificate",
     "duality_gap_for_P",
+    "bound_certificate",
+    "certifiable_eta",
+    "eta_cap_bound",
+    "BoundResult",
 ]

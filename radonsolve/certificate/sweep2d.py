@@ -41,7 +41,10 @@ __all__ = ["SweepEvents", "exact_certificate_2d", "eta_upper_bound_2d"]
 
 # Events swept per interval, in units of N: below it a sweep costs about as much as the
 # O(N log N) bound passes that halving the interval would take (measured).
-_EVENTS_PER_POINT = 8
+_EVENTS_PER_POINT = 4
+# Insertion sort from a nearby order gives up past this many shifts per point (it then costs
+# about as much as a full sort).
+_INSERTION_SHIFTS = 48
 # Angle intervals of the first level (halved where needed).
 _FIRST_INTERVALS = 16
 # Intervals narrower than this (radians) are swept whatever their event count: only exact
@@ -261,9 +264,78 @@ def _sweep_piece(X, q, theta0, theta_end, order, ev_ang, ev_a, ev_b, use_bins, t
 # ---------------------------------------------------------------------------------------
 # Orders at the ends of an interval and the pairs that swap between them
 # ---------------------------------------------------------------------------------------
-def _sorted_at(X, theta):
-    # numpy's sort is several times faster than numba's and releases the GIL
-    return np.argsort(X @ np.array([np.cos(theta), np.sin(theta)]), kind="stable")
+def _projections_sorted(X, theta):
+    """Projections on w(theta) and their order (numpy's sort releases the GIL and beats
+    numba's several times over)."""
+    p = _project(X, theta)
+    return p, np.argsort(p)
+
+
+@njit(cache=True, nogil=True)
+def _insertion(vals, base, budget):
+    """Order of vals by insertion sort from the nearly sorting order ``base``.
+
+    Returns the order and the number of shifts (the number of pairs that ``base`` has in
+    the wrong order: the order changes between the two angles), or -1 once the shifts pass
+    ``budget``. Stable: ties keep the order of ``base``.
+    """
+    N = base.shape[0]
+    order = base.copy()
+    shifts = 0
+    for i in range(1, N):
+        k = order[i]
+        v = vals[k]
+        j = i - 1
+        while j >= 0 and vals[order[j]] > v:
+            order[j + 1] = order[j]
+            j -= 1
+        shifts += i - 1 - j
+        order[j + 1] = k
+        if shifts > budget:
+            return order, -1
+    return order, shifts
+
+
+@njit(cache=True, nogil=True)
+def _merge_orders(keys, a, b):
+    """Merge two orders of disjoint index sets, each sorting keys, into one."""
+    na = a.shape[0]
+    nb = b.shape[0]
+    out = np.empty(na + nb, np.int64)
+    i = 0
+    j = 0
+    for o in range(na + nb):
+        if j >= nb or (i < na and keys[a[i]] <= keys[b[j]]):
+            out[o] = a[i]
+            i += 1
+        else:
+            out[o] = b[j]
+            j += 1
+    return out
+
+
+def _sorted_near(vals, base, count=True, near=True):
+    """Order of vals given the order ``base`` of a nearby angle, and the shifts it took.
+
+    Near an angle the projections in ``base`` order are nearly sorted: insertion sort costs
+    O(N + changes); past a budget, numpy's sort (which releases the GIL) takes over and the
+    changes are counted by a merge sort.
+    """
+    N = base.shape[0]
+    shifts = -1
+    if near:
+        order, shifts = _insertion(vals, base, _INSERTION_SHIFTS * N)
+    if shifts < 0:
+        perm = np.argsort(vals[base], kind="stable")
+        order = base[perm]
+        if count:
+            none = np.empty(0, np.int64)
+            shifts = _inversions(np.arange(N), perm, False, none, none)
+    return order, shifts
+
+
+def _project(X, theta):
+    return X @ np.array([np.cos(theta), np.sin(theta)])
 
 
 @njit(cache=True, nogil=True)
@@ -348,8 +420,9 @@ def _event_angles(X, t0, t1, ev_a, ev_b):
 
 def _sweep_interval(X, q, t0, t1, use_bins, thr2, nb, bin_off, n_loc):
     """Exact sweep of [t0, t1] (t1 - t0 < pi); returns (best, bins..., number of events)."""
-    order0 = _sorted_at(X, t0)
-    order1 = _sorted_at(X, t1)
+    _, om = _projections_sorted(X, 0.5 * (t0 + t1))
+    order0, _ = _sorted_near(_project(X, t0), om)
+    order1, _ = _sorted_near(_project(X, t1), om)
     none = np.empty(0, np.int64)
     E = _inversions(order0, order1, False, none, none)
     ev_a = np.empty(E, np.int64)
@@ -491,24 +564,34 @@ def _best_sorted(p, order, q):
     return best, best_k
 
 
-def _examine_chunk(X, rho, q, qn, slack, t0s, t1s, level):
-    """Bound of each interval; for those above ``level``, event count and centre value."""
+def _examine_chunk(X, rho, q, qn, slack, t0s, t1s, est, level):
+    """Bound of each interval; for those above ``level``, event count and centre value.
+
+    ``est`` estimates each interval's number of order changes (half its parent's): where it
+    is large, insertion sorts from the centre's order would cost more than full sorts.
+    """
     m = len(t0s)
+    N = X.shape[0]
     bound = np.empty(m)
     count = np.zeros(m, np.int64)
     mid_val = np.full(m, -1.0)
     mid_k = np.zeros(m, np.int64)
-    none = np.empty(0, np.int64)
     for i in range(m):
         t0, t1 = float(t0s[i]), float(t1s[i])
+        p, om = _projections_sorted(X, 0.5 * (t0 + t1))
         keys = _range_keys(X, rho, t0, t1)
-        bound[i] = _bound_sorted(keys, np.argsort(keys), X, q, qn, t0, t1) + slack
+        near = est[i] <= _INSERTION_SHIFTS * N
+        # the upper and the lower ends of the ranges are each nearly in the centre's order
+        o_hi, _ = _sorted_near(keys, om, False, near)
+        o_lo, _ = _sorted_near(keys, om + N, False, near)
+        o = _merge_orders(keys, o_hi, o_lo)
+        bound[i] = _bound_sorted(keys, o, X, q, qn, t0, t1) + slack
         if bound[i] <= level:
             continue
-        count[i] = _inversions(_sorted_at(X, t0), _sorted_at(X, t1), False, none, none)
-        tm = 0.5 * (t0 + t1)
-        p = X @ np.array([np.cos(tm), np.sin(tm)])
-        mid_val[i], mid_k[i] = _best_sorted(p, np.argsort(p), q)
+        # a pair changes order once at most in [t0, t1]: in [t0, tc] or in [tc, t1]
+        count[i] = (_sorted_near(_project(X, t0), om, True, near)[1]
+                    + _sorted_near(_project(X, t1), om, True, near)[1])
+        mid_val[i], mid_k[i] = _best_sorted(p, om, q)
     return bound, count, mid_val, mid_k
 
 
@@ -549,6 +632,7 @@ def _branch_and_bound(X, q, use_bins, thr, nb, n_jobs):
     cap = _EVENTS_PER_POINT * N
     t = np.linspace(0.0, np.pi, _FIRST_INTERVALS + 1)
     t0s, t1s = t[:-1], t[1:]
+    est = np.full(len(t0s), 0.5 * N * (N - 1) / len(t0s))
     best = np.array([-1.0, 0.0, 0.0])
     bin_val = np.full(nb, -1.0)
     bin_ang = np.zeros(nb)
@@ -564,7 +648,8 @@ def _branch_and_bound(X, q, use_bins, thr, nb, n_jobs):
             stats["intervals"] += len(t0s)
             lev = level()
             parts = _run(parallel, n_jobs, _examine_chunk, len(t0s),
-                         lambda s, e: (X, rho, q, qn, slack, t0s[s:e], t1s[s:e], lev))
+                         lambda s, e: (X, rho, q, qn, slack, t0s[s:e], t1s[s:e], est[s:e],
+                                       lev))
             bound, count, mid_val, mid_k = (np.concatenate(z) for z in zip(*parts))
             i = int(np.argmax(mid_val))
             if mid_val[i] > best[0]:
@@ -591,6 +676,7 @@ def _branch_and_bound(X, q, use_bins, thr, nb, n_jobs):
             mid = 0.5 * (t0s[sp] + t1s[sp])
             t0s = np.column_stack([t0s[sp], mid]).ravel()
             t1s = np.column_stack([mid, t1s[sp]]).ravel()
+            est = np.repeat(0.5 * count[sp], 2)
     return best, bin_val, bin_ang, bin_k, stats
 
 

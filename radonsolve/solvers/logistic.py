@@ -58,24 +58,160 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize_scalar
 from scipy.special import entr
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from ..dictionary import ReLUDictionary
 from ._cd import lasso_active_set
 from .result import SolverResult, merge_warm_start
 from .working_set import _MAX_ADD, _N_TRACK, _SINGULAR
 
-__all__ = ["LogisticProblem", "WorkingSetNewton", "CvxpyLogistic", "LogisticResult"]
+__all__ = ["LogisticProblem", "SignedDictionary", "WorkingSetNewton", "CvxpyLogistic",
+           "LogisticResult", "affine_fit", "alpha_max_logistic", "alpha_max_tied"]
 
 
 # ----------------------------------------------------------------------------- results
 @dataclass
 class LogisticResult(SolverResult):
-    """:class:`SolverResult` plus the skip connection (``skip_coef``, ``skip_intercept``)."""
+    """:class:`SolverResult` plus the skip connection (``skip_coef``, ``skip_intercept``).
+
+    ``affine`` holds the skip's coefficients in the problem's affine basis (a warm start),
+    ``logits`` the fitted logits on the training rows, and ``dual_probs`` the probabilities
+    pi' of the affine-feasible dual point (None where it could not be built): the dual
+    point ``theta = u (Y1 - pi')`` that a certificate over all directions is computed for.
+    """
 
     skip_coef: np.ndarray = None
     skip_intercept: object = None
+    affine: np.ndarray = None
+    logits: np.ndarray = None
+    dual_probs: np.ndarray = None
+
+
+# ----------------------------------------------------------------------------- dictionary
+class SignedDictionary:
+    """ReLU atoms of both orientations, plus linear atoms: the dictionary of (C) with a ridge.
+
+    With the skip's linear weights penalized, the atoms ``max(w.x - b, 0)`` and
+    ``max(-w.x + b, 0)`` no longer differ by a free function (DESIGN §10), so every
+    direction w of ``directions`` contributes the atoms of w and of -w (biases at the data
+    projections, as in :class:`~radonsolve.dictionary.ReLUDictionary`), and, with
+    ``linear=True``, the atom whose bias lies below every projection: ``w.x - min_n w.x_n``
+    on the data, a neuron that is linear there (it costs ``alpha |v|`` while the skip's
+    linear part costs ``beta ||c||^2 / 2``; both are available to the network).
+
+    With ``two_sided=False, linear=False`` it is the plain (half-sphere) ReLU dictionary.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    directions : ndarray of shape (n_directions, n_features)
+        Unit rows (canonical half-sphere).
+    two_sided : bool, default=True
+    linear : bool, default=True
+
+    Attributes
+    ----------
+    n_atoms : int
+    atom_direction : ndarray of shape (n_atoms,)
+        A group label per atom: atoms along one oriented direction share it (the biases of
+        one direction are scanned for local maxima); each linear atom has its own.
+    directions : ndarray of shape (n_directions, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.solvers.logistic import SignedDictionary
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> dic = SignedDictionary(X, np.ones((1, 1)))
+    >>> dic.toarray()
+    array([[0., 1., 0.],
+           [1., 0., 1.],
+           [2., 0., 2.]])
+    """
+
+    def __init__(self, X, directions, two_sided=True, linear=True):
+        X = np.asarray(X, dtype=float)
+        W = np.atleast_2d(np.asarray(directions, dtype=float))
+        self.X = X
+        self.directions = W
+        self.two_sided = bool(two_sided)
+        self.linear = bool(linear)
+        D = W.shape[0]
+        self.relu = ReLUDictionary(X, np.vstack([W, -W]) if two_sided else W)
+        self.n_relu = self.relu.n_atoms
+        n_lin = D if linear else 0
+        self.n_atoms = self.n_relu + n_lin
+        n_or = self.relu.n_directions
+        self.atom_direction = np.concatenate(
+            [self.relu.atom_direction, n_or + np.arange(n_lin)]).astype(np.int64)
+        if linear:
+            P = X @ W.T
+            self._lin_bias = P.min(axis=0) if len(X) else np.zeros(D)
+        else:
+            self._lin_bias = np.zeros(0)
+
+    def rmatvec(self, q):
+        """Correlations of every atom with q (shape (N,) or (N, T))."""
+        q = np.asarray(q, dtype=float)
+        out = self.relu.rmatvec(q)
+        if not self.linear:
+            return out
+        # (X w - b_w 1)^T q for every direction at once: d-dimensional work per direction.
+        lin = self.directions @ (self.X.T @ q) - np.multiply.outer(self._lin_bias, q.sum(axis=0))
+        return np.concatenate([out, lin], axis=0)
+
+    def atoms(self, idx):
+        """Oriented directions (k, d) and biases (k,) of the atoms ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64)
+        rel = idx < self.n_relu
+        W = np.empty((len(idx), self.X.shape[1]))
+        b = np.empty(len(idx))
+        if rel.any():
+            W[rel], b[rel] = self.relu.atoms(idx[rel])
+        if (~rel).any():
+            k = idx[~rel] - self.n_relu
+            W[~rel] = self.directions[k]
+            b[~rel] = self._lin_bias[k]
+        return W, b
+
+    def is_linear(self, idx):
+        return np.asarray(idx, dtype=np.int64) >= self.n_relu
+
+    def columns(self, idx, X=None):
+        """Dense columns ``max(X w - b, 0)`` of the atoms ``idx`` (on the data by default)."""
+        W, b = self.atoms(idx)
+        X = self.X if X is None else np.asarray(X, dtype=float)
+        out = X @ W.T
+        out -= b
+        np.maximum(out, 0.0, out=out)
+        return out
+
+    def toarray(self):
+        """The full dense matrix. For tests and small problems only."""
+        return self.columns(np.arange(self.n_atoms))
+
+    def remap(self, other, idx):
+        """Indices in this dictionary of the atoms ``idx`` of ``other``, built on the same X
+        with directions that start with all of ``other``'s (-1 where absent)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.full(len(idx), -1, dtype=np.int64)
+        D0, D1 = len(other.directions), len(self.directions)
+        if D1 < D0 or not np.array_equal(self.directions[:D0], other.directions):
+            return out
+        rel = idx < other.n_relu
+        if rel.any():
+            k0 = other.relu.atom_direction[idx[rel]]
+            k1 = k0.copy()
+            if self.two_sided:
+                k1 = np.where(k0 >= D0, k0 - D0 + D1, k0)
+            off = idx[rel] - other.relu.direction_offsets[k0]
+            out[rel] = self.relu.direction_offsets[k1] + off
+        if (~rel).any() and self.linear:
+            out[~rel] = self.n_relu + (idx[~rel] - other.n_relu)
+        return out
 
 
 # ----------------------------------------------------------------------------- problem
@@ -97,28 +233,41 @@ class LogisticProblem:
         logit per class.
     """
 
-    def __init__(self, dictionary, y, u, alpha, n_classes):
+    def __init__(self, dictionary, y, u, alpha, n_classes, skip_penalty=0.0):
         self.dictionary = dictionary
         self.X = dictionary.X
         self.y = np.asarray(y, dtype=np.int64)
         self.u = np.asarray(u, dtype=float)
         self.alpha = float(alpha)
+        self.skip_penalty = float(skip_penalty)
         self.n_classes = int(n_classes)
         self.binary = self.n_classes == 2
         self.T = 1 if self.binary else self.n_classes
-        N = self.X.shape[0]
+        N, d = self.X.shape
         self.N = N
         self.Y1 = np.zeros((N, self.n_classes))
         self.Y1[np.arange(N), self.y] = 1.0
         self.is_y = self.Y1.astype(bool)
-        # Orthonormal basis of span{1, X}: conditioning of the unpenalized block, and rank
-        # deficiency (collinear features, fewer samples than features) handled once.
-        A = np.column_stack([np.ones(N), self.X])
-        U, s, Vt = np.linalg.svd(A, full_matrices=False)
-        rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size else 0
-        self.A = np.ascontiguousarray(U[:, :rank])
-        self._to_affine = Vt[:rank].T / s[:rank]           # [c0; c] = _to_affine @ B
-        self.r = rank
+        if self.skip_penalty > 0:
+            # Ridge on the skip's linear weights in the user's coordinates: the smooth block
+            # is [1, X] itself, with curvature beta on every column but the intercept's.
+            self.A = np.ascontiguousarray(np.column_stack([np.ones(N), self.X]))
+            self.r = d + 1
+            self.ridge = np.concatenate([[0.0], np.full(d, self.skip_penalty)])
+            self._to_affine = np.eye(d + 1)
+            # Only the intercept is free: the dual point need only be orthogonal to 1.
+            self.A_free = np.full((N, 1), 1.0 / np.sqrt(max(N, 1)))
+        else:
+            # Orthonormal basis of span{1, X}: conditioning of the unpenalized block, and
+            # rank deficiency (collinear features, fewer samples than features) handled once.
+            A = np.column_stack([np.ones(N), self.X])
+            U, s, Vt = np.linalg.svd(A, full_matrices=False)
+            rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size else 0
+            self.A = np.ascontiguousarray(U[:, :rank])
+            self._to_affine = Vt[:rank].T / s[:rank]           # [c0; c] = _to_affine @ B
+            self.r = rank
+            self.ridge = np.zeros(rank)
+            self.A_free = self.A
         # Scale of the tolerances: the objective of the best constant model, i.e. the
         # (weighted) entropy of the class proportions. Positive with two classes present.
         prop = np.bincount(self.y, weights=self.u, minlength=self.n_classes)
@@ -148,8 +297,14 @@ class LogisticProblem:
             return 0.0
         return self.alpha * float(np.linalg.norm(V, axis=1).sum())
 
-    def objective(self, F, V):
-        return self.loss(F) + self.penalty(V)
+    def ridge_penalty(self, B):
+        """``(beta / 2) ||c||^2`` of the affine coefficients B (r, T); 0 for a free skip."""
+        if B is None or self.skip_penalty <= 0:
+            return 0.0
+        return 0.5 * float(np.sum(self.ridge[:, None] * np.asarray(B).reshape(self.r, -1) ** 2))
+
+    def objective(self, F, V, B=None):
+        return self.loss(F) + self.penalty(V) + self.ridge_penalty(B)
 
     def theta(self, Pi):
         """``u (Y1 - pi)`` with the true-class entry computed as the sum of the others."""
@@ -189,12 +344,15 @@ class LogisticProblem:
         With K > 2 classes, logits shifted by a common constant give the same loss, so the
         block is singular along the class-constant directions. It is inverted on the
         zero-sum subspace, explicitly, rather than by an eigenvalue cutoff that would also
-        have to decide on the genuinely small curvatures of nearly separable data.
+        have to decide on the genuinely small curvatures of nearly separable data. (With
+        the ridge on the skip, its optimum is centred over the classes too, so steps stay
+        in that subspace.)
         """
         if self.binary:
             return _psd_pinv(H_AA)
+        r = H_AA.shape[0] // self.T
         E = self._zero_sum_basis()
-        Eb = np.kron(np.eye(self.r), E)
+        Eb = np.kron(np.eye(r), E)
         return Eb @ _psd_pinv(Eb.T @ H_AA @ Eb) @ Eb.T
 
     def _zero_sum_basis(self):
@@ -212,11 +370,11 @@ class LogisticProblem:
 
         Projection in the Hessian metric (module docstring, step 2).
         """
-        A = self.A
+        A = self.A_free
         Th = self.theta(Pi)
         G = A.T @ (Th[:, 1:2] if self.binary else Th)          # (r, T) = A^T theta
         H = self.hessian(A, Pi)
-        lam = (self.affine_pinv(H) @ G.ravel()).reshape(self.r, self.T)
+        lam = (self.affine_pinv(H) @ G.ravel()).reshape(A.shape[1], self.T)
         Zl = A @ lam                                             # z_n for each sample
         if self.binary:
             Zl = np.column_stack([np.zeros(self.N), Zl[:, 0]])
@@ -246,27 +404,61 @@ class LogisticProblem:
         Th = self.theta(Pp)
         return Th[:, 1] if self.binary else Th
 
-    def gap_parts(self, F, V, corr_fn):
+    def dual_objective(self, Pp, s):
+        """Dual value at the dual point ``s theta(pi')`` (feasible when ``s`` is small enough).
+
+        ``sum_n u_n H((1 - s) Y1_n + s pi'_n)``, minus ``s^2 ||X^T theta'||^2 / (2 beta)``
+        with the ridge on the skip (the conjugate of ``(beta / 2) ||c||^2``).
+        """
+        val = self.dual_value(Pp, s)
+        if self.skip_penalty > 0:
+            g = self.X.T @ self.dual_theta(Pp)
+            val -= 0.5 * s * s * float(np.sum(g * g)) / self.skip_penalty
+        return val
+
+    def best_dual(self, Pp, s_max):
+        """Largest dual value over the scalings ``0 <= s <= s_max`` (concave in s)."""
+        at_end = self.dual_objective(Pp, s_max)
+        best = max(at_end, 0.0)
+        # Concave in s: when it still increases at s_max, s_max is the maximizer.
+        h = 1e-7 * s_max
+        if s_max > 0 and self.dual_objective(Pp, s_max - h) > at_end:
+            res = minimize_scalar(lambda t: -self.dual_objective(Pp, t), bounds=(0.0, s_max),
+                                  method="bounded", options={"xatol": 1e-9 * s_max})
+            if np.isfinite(res.fun):
+                best = max(best, -float(res.fun))
+        return best
+
+    def gap_parts(self, F, V, corr_fn, B=None):
         """(primal, dual, Pp, dual-point correlations) at logits F and coefficients V.
 
         ``corr_fn(theta)`` returns the correlations of theta with the atoms considered (the
-        working set, or the whole dictionary).
+        working set, or the whole dictionary). B: the affine coefficients (for the ridge).
         """
         Pi = self.probs(F)
-        primal = self.objective(F, V)
+        primal = self.objective(F, V, B)
         Pp = self.dual_point(Pi)
         if Pp is None:
             return primal, 0.0, None, None
         corr = corr_fn(self.dual_theta(Pp))
         cmax = _max_row_norm(corr)
         s = 1.0 if cmax <= self.alpha else self.alpha / cmax
-        dual = max(self.dual_value(Pp, s), 0.0)
+        dual = self.best_dual(Pp, s)
         return primal, dual, Pp, corr
+
+    def gap_for_sup(self, F, V, B, Pp, corr_sup):
+        """Duality gap given the largest correlation ``corr_sup`` of the dual point with
+        *any* atom (e.g. ``alpha * sup eta`` from a certificate over all directions)."""
+        primal = self.objective(F, V, B)
+        if Pp is None or not np.isfinite(corr_sup):
+            return primal
+        s = 1.0 if corr_sup <= self.alpha else self.alpha / corr_sup
+        return primal - self.best_dual(Pp, s)
 
     # ---------------------------------------------------------------- output
     def skip_connection(self, B):
         """Affine coefficients (c (d[, T]), c0 ([T])) from basis coefficients B (r, T)."""
-        beta = self._to_affine @ B
+        beta = self._to_affine @ np.asarray(B).reshape(self.r, self.T)
         if self.binary:
             return beta[1:, 0], float(beta[0, 0])
         return beta[1:], beta[0]
@@ -550,12 +742,13 @@ class WorkingSetNewton:
         k = p - r
         steps = 0
         gap = np.inf
-        obj = problem.objective(F, beta[r:])
+        obj = problem.objective(F, beta[r:], beta[:r])
+        ridge = np.repeat(problem.ridge, T)                      # index j*T + t
         n_tiny = 0
         last_tiny_gap = np.inf
         while True:
             primal, dual, _, _ = problem.gap_parts(
-                F, beta[r:], lambda th: Zc[:, r:].T @ th)
+                F, beta[r:], lambda th: Zc[:, r:].T @ th, beta[:r])
             gap = primal - dual
             if gap <= eps or primal <= primal_eps or steps >= self.max_newton:
                 break
@@ -564,6 +757,8 @@ class WorkingSetNewton:
             g = (Zc.T @ problem.logit_grad(Pi)).ravel()          # (p T,)
             H = problem.hessian(Zc, Pi)
             nA = r * T
+            g[:nA] += ridge * beta[:r].ravel()
+            H[np.arange(nA), np.arange(nA)] += ridge
             H_AA, H_AV, H_VV = H[:nA, :nA], H[:nA, nA:], H[nA:, nA:]
             Hinv = problem.affine_pinv(H_AA)
             g_A, g_V = g[:nA], g[nA:]
@@ -590,8 +785,9 @@ class WorkingSetNewton:
             d_A = -Hinv @ (g_A + H_AV @ d_V)
             d = np.concatenate([d_A, d_V]).reshape(p, T)
             dF = Zc @ d
-            pen0 = problem.penalty(beta[r:])
-            descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) - pen0
+            pen0 = problem.penalty(beta[r:]) + problem.ridge_penalty(beta[:r])
+            descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) \
+                - problem.penalty(beta[r:])
             # Near the optimum the predicted decrease falls below the rounding of the
             # objective (a step of size e changes it by e^2 while the gap moves by e), so
             # an Armijo test on objective values cannot see it: take the full Newton step
@@ -610,7 +806,7 @@ class WorkingSetNewton:
             for _ in range(60):
                 newF = F + t * dF
                 newb = beta + t * d
-                new_obj = problem.objective(newF, newb[r:])
+                new_obj = problem.objective(newF, newb[r:], newb[:r])
                 if new_obj <= obj + 1e-4 * t * descent or (tiny and new_obj <= obj + noise):
                     accepted = True
                     break
@@ -646,7 +842,7 @@ class WorkingSetNewton:
         while True:
             beta, F, steps, rgap = self._restricted(problem, Zc, beta, F, eps)
             steps_total += steps
-            primal, dual, Pp, corr = problem.gap_parts(F, beta[r:], dic.rmatvec)
+            primal, dual, Pp, corr = problem.gap_parts(F, beta[r:], dic.rmatvec, beta[:r])
             gap = primal - dual
             history.append((time.perf_counter() - t0, primal, gap, len(idx)))
             if self.verbose:
@@ -657,7 +853,9 @@ class WorkingSetNewton:
             if gap <= tol_abs:
                 converged = True
                 break
-            if it >= self.max_iter:
+            # ``it + 1`` working-set iterations (restricted solve and pricing pass) so far;
+            # max_iter bounds that count, which n_iter reports.
+            if it + 1 >= self.max_iter:
                 break
             it += 1
             cand = np.zeros(0, dtype=np.int64)
@@ -692,7 +890,7 @@ class WorkingSetNewton:
                 eps = max(min(eps, 0.3 * gap) * 0.1, 1e-3 * tol_abs)
         if not converged:
             warnings.warn(
-                f"Logistic working-set solver stopped after {it} iterations with duality gap "
+                f"Logistic working-set solver stopped after {it + 1} iterations with duality gap "
                 f"{gap:.3e}, above the tolerance {tol_abs:.3e}. Increase max_iter or tol.",
                 ConvergenceWarning)
         Vw = beta[r:]
@@ -707,11 +905,12 @@ class WorkingSetNewton:
         c, c0 = problem.skip_connection(B)
         return LogisticResult(idx=idx[keep], coef=coef, objective=primal, dual_gap=gap,
                               n_iter=it + 1, converged=converged, history=history,
-                              time=time.perf_counter() - t0, skip_coef=c, skip_intercept=c0)
+                              time=time.perf_counter() - t0, skip_coef=c, skip_intercept=c0,
+                              affine=B, logits=F, dual_probs=Pp)
 
 
 # ----------------------------------------------------------------------------- alpha_max
-def affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100):
+def affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100, B0=None):
     """Unpenalized affine logistic fit (Newton). Returns (B (r, T), F).
 
     Stops when the duality gap is below ``tol`` or the loss below ``primal_tol`` (both
@@ -719,13 +918,17 @@ def affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100):
     classes are linearly separable: then there is no minimizer, the loss tends to 0 as
     the logits grow along the separating direction, and Newton steps only push them on.
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _affine_fit(problem, tol, primal_tol, max_newton, B0)
+
+
+def _affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100, B0=None):
     solver = WorkingSetNewton(max_newton=max_newton)
-    B = np.zeros((problem.r, problem.T))
+    B = np.zeros((problem.r, problem.T)) if B0 is None else np.array(B0, dtype=float)
     F = problem.A @ B
     scale = max(problem.null_objective, 1e-300)
-    with threadpool_limits(limits=1, user_api="blas"):
-        B, F, _, _ = solver._restricted(problem, problem.A, B, F, tol * scale,
-                                        primal_eps=primal_tol * scale)
+    B, F, _, _ = solver._restricted(problem, problem.A, B, F, tol * scale,
+                                    primal_eps=primal_tol * scale)
     return B, F
 
 
@@ -744,6 +947,65 @@ def alpha_max_logistic(problem, F=None):
     th = problem.dual_theta(Pp) if Pp is not None else problem.dual_theta(Pi)
     corr = problem.dictionary.rmatvec(th)
     return _max_row_norm(corr)
+
+
+def alpha_max_tied(dictionary, y, u, n_classes, rtol=1e-7, max_steps=200):
+    """Smallest alpha with no atom when the skip's ridge is tied to it (``beta = alpha``).
+
+    At a given alpha the fit has no atom iff ``max_j ||Phi_j^T theta(alpha)|| <= alpha``
+    with theta(alpha) the dual point of the ridge(alpha) affine fit (linear atoms
+    included: their correlation is ``w . X^T theta = alpha w . c``, so they enter when
+    ``||c|| > 1``). The root of ``log(max_j ||Phi_j^T theta(alpha)|| / alpha)`` in log
+    alpha is bracketed (factors of 4), then found by Brent's method; the returned alpha is
+    the end of the final bracket at which no atom enters (within ``rtol``). Finite and
+    positive on separable data: the ridge keeps the affine fit bounded. Should the ratio
+    cross 1 more than once, this is the crossing nearest the first bracket found.
+    """
+    from scipy.optimize import brentq
+
+    cache = {}
+    warm = [None]
+
+    def log_ratio(t):
+        if t not in cache:
+            a = float(np.exp(t))
+            prob = LogisticProblem(dictionary, y, u, a, n_classes, skip_penalty=a)
+            B, F = _affine_fit(prob, B0=warm[0])
+            warm[0] = B
+            cache[t] = float(np.log(max(alpha_max_logistic(prob, F), 1e-300) / a))
+        return cache[t]
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        t = 0.0
+        step = np.log(4.0)
+        f = log_ratio(t)
+        lo = hi = None
+        for _ in range(max_steps):
+            if f > 0:
+                lo = t
+                if hi is not None:
+                    break
+                t += step
+            else:
+                hi = t
+                if lo is not None:
+                    break
+                t -= step
+            if abs(t) > 690:
+                break
+            f = log_ratio(t)
+        if hi is None:
+            return float("inf")
+        if lo is None:
+            # No atom at any alpha tried: the data are fit by the affine part alone.
+            return 0.0
+        root = brentq(log_ratio, lo, hi, xtol=0.25 * rtol, rtol=1e-15, maxiter=max_steps)
+        # The no-atom side of the root.
+        for k in range(60):
+            t = root + rtol * (k + 1) ** 2
+            if t >= hi or log_ratio(t) <= 0:
+                break
+        return float(np.exp(min(t, hi)))
 
 
 # ----------------------------------------------------------------------------- reference
@@ -784,7 +1046,10 @@ class CvxpyLogistic:
         else:
             loss = u @ cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(u[:, None] * problem.Y1, F))
             pen = cp.sum(cp.norm(V, 2, axis=1))
-        prob = cp.Problem(cp.Minimize(loss + problem.alpha * pen))
+        obj = loss + problem.alpha * pen
+        if problem.skip_penalty > 0:
+            obj = obj + 0.5 * problem.skip_penalty * cp.sum_squares(c)
+        prob = cp.Problem(cp.Minimize(obj))
         kwargs = dict(self.solver_options)
         for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
             kwargs.setdefault(key, 1e-10)
@@ -806,11 +1071,13 @@ class CvxpyLogistic:
             cv = cv - cv.mean(axis=1, keepdims=True)
             c0v = c0v - c0v.mean()
         Fv = Phi[:, idx] @ coef + X @ cv + c0v
-        primal, dual, _, _ = problem.gap_parts(Fv, coef, dic.rmatvec)
+        B = np.vstack([np.atleast_2d(c0v), cv]) if problem.skip_penalty > 0 else None
+        primal, dual, Pp, _ = problem.gap_parts(Fv, coef, dic.rmatvec, B)
         if problem.binary:
             cv, c0v = cv[:, 0], float(c0v[0])
         return LogisticResult(idx=idx, coef=coef, objective=primal, dual_gap=primal - dual,
                               n_iter=int(prob.solver_stats.num_iters or 0)
                               if prob.solver_stats is not None else 0,
                               converged=True, time=time.perf_counter() - t0,
-                              skip_coef=cv, skip_intercept=c0v)
+                              skip_coef=cv, skip_intercept=c0v, affine=B, logits=Fv,
+                              dual_probs=Pp)

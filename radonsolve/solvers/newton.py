@@ -112,7 +112,8 @@ class DatafitProblem:
     A : ndarray of shape (n_samples, r)
         Orthonormal basis of span{1, X} (rank-deficient X handled).
     scale : float
-        The data fit's loss at the best affine fit: the unit of relative tolerances.
+        The data fit's loss at the best affine fit (at least ``1e-12`` times the size of its
+        terms, their rounding): the unit of relative tolerances.
     """
 
     def __init__(self, dictionary, datafit, alpha, *, basis=None):
@@ -131,7 +132,9 @@ class DatafitProblem:
         self.A, self._to_affine = basis
         self.r = self.A.shape[1]
         self._affine_B, self._affine_F = None, None
-        self.scale = self.datafit.value(self.affine_fit()[1])
+        f_aff = self.affine_fit()[1]
+        # Floored at the rounding of the loss's terms (an exactly affine y has loss 0).
+        self.scale = max(self.datafit.value(f_aff), 1e-12 * self.datafit.magnitude(f_aff))
 
     def affine_fit(self):
         """Best affine fit: coefficients in the basis A (r,) and outputs (N,); cached."""
@@ -479,6 +482,7 @@ def exchange_datafit(X, datafit, alpha, directions, solver, *, max_rounds=30, to
     history : list of RefinementRound
     converged : bool
     """
+    from ..certificate import SweepEvents
     from ..refine import RefinementRound, certify
 
     t0 = time.perf_counter()
@@ -492,6 +496,8 @@ def exchange_datafit(X, datafit, alpha, directions, solver, *, max_rounds=30, to
     rng = np.random.RandomState(None if random_state is None else
                                 np.random.RandomState(random_state).randint(2 ** 31))
     warm, affine = warm_start, None
+    # The 2-D sweep's critical angles depend on X alone: built once for all rounds.
+    events = SweepEvents(X) if d == 2 else None
     history = []
     converged = False
     problem = result = cert = None
@@ -508,7 +514,7 @@ def exchange_datafit(X, datafit, alpha, directions, solver, *, max_rounds=30, to
             # theta' is orthogonal to the affine functions up to rounding only.
             warnings.simplefilter("ignore", UserWarning)
             cert = certify(X, theta, alpha, active_directions=active, budget=budget,
-                           top_k=top_k, random_state=rng)
+                           top_k=top_k, random_state=rng, events=events)
         finite_eta = float(np.max(np.abs(dic.rmatvec(theta)), initial=0.0)) / alpha
         eta_sup = max(float(cert.eta), finite_eta)
         s = min(1.0, 1.0 / eta_sup if eta_sup > 0 else np.inf,

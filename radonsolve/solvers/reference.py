@@ -56,10 +56,18 @@ class CvxpySolver:
         V = cp.Variable((dic.n_atoms, T))
         c = cp.Variable((d, T))
         c0 = cp.Variable((1, T))
-        pred = Phi @ V + X @ c + np.ones((N, 1)) @ c0
-        fit = 0.5 * cp.sum_squares(cp.multiply(sw[:, None], problem.Y - pred))
+        # Solved in units where the atoms and y are of order one (y / sy, atoms / sx, alpha /
+        # (sx sy), DESIGN §1), the affine part on centred X (same span): Clarabel's
+        # tol_gap_abs is absolute, and its scaling does not undo columns of 1e-9 or 1e9.
+        sy = float(np.sqrt(2.0 * problem.affine_objective)) or 1.0
+        sx = float(np.abs(Phi).max(initial=0.0)) or 1.0
+        Phi = Phi / sx
+        Xc = X - X.mean(axis=0)
+        Xc = Xc / (float(np.abs(Xc).max(initial=0.0)) or 1.0)
+        pred = Phi @ V + Xc @ c + np.ones((N, 1)) @ c0
+        fit = 0.5 * cp.sum_squares(cp.multiply(sw[:, None], problem.Y / sy - pred))
         pen = cp.sum(cp.norm(V, 2, axis=1)) if T > 1 else cp.norm1(V)
-        prob = cp.Problem(cp.Minimize(fit + problem.alpha * pen))
+        prob = cp.Problem(cp.Minimize(fit + (problem.alpha / (sx * sy)) * pen))
         kwargs = dict(self.solver_options)
         solver_name = self.solver
         if solver_name is None and "CLARABEL" in cp.installed_solvers():
@@ -79,7 +87,7 @@ class CvxpySolver:
             raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
         if prob.status == "optimal_inaccurate":
             warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
-        Vv = np.asarray(V.value)
+        Vv = (sy / sx) * np.asarray(V.value)
         # Interior-point solutions are dense up to solver precision: zero the coefficients
         # that are negligible relative to the largest, then measure the gap honestly.
         norms = np.linalg.norm(Vv, axis=1)

@@ -1,0 +1,214 @@
+"""Huber and Poisson regression (loss="huber" / "poisson"): solver, certificate, estimator."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from radonsolve import RadonReLURegressor
+from radonsolve.datafits import Huber, Poisson
+from radonsolve.dictionary import ReLUDictionary
+from radonsolve.directions import make_directions
+from radonsolve.solvers import CvxpyDatafitSolver, WorkingSetProxNewton
+from radonsolve.solvers.newton import DatafitProblem, alpha_max_datafit, exchange_datafit
+
+pytest.importorskip("cvxpy")
+
+
+def _data(loss, N=40, d=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(N, d)
+    f0 = np.sin(2 * X[:, 0]) + np.abs(X[:, -1])
+    if loss == "huber":
+        y = f0 + 0.1 * rng.randn(N)
+        y[:4] += 5.0                       # gross outliers: the band matters
+    else:
+        y = rng.poisson(np.exp(f0)).astype(float)
+    return X, y
+
+
+def _datafit(loss, y, u, epsilon=0.2):
+    return Huber(y, u, epsilon) if loss == "huber" else Poisson(y, u)
+
+
+def _rel(a, b):
+    return abs(a - b) / abs(b)
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+@pytest.mark.parametrize("ratio", [0.1, 0.01])
+def test_fixed_dictionary_matches_cvxpy(loss, ratio):
+    X, y = _data(loss)
+    rng = np.random.RandomState(1)
+    u = rng.rand(len(y)) + 0.5
+    u /= u.sum()
+    dic = ReLUDictionary(X, make_directions(8, 2, 0))
+    fit = _datafit(loss, y, u)
+    alpha = ratio * alpha_max_datafit(DatafitProblem(dic, fit, 1.0))
+    problem = DatafitProblem(dic, fit, alpha)
+    res = WorkingSetProxNewton(tol=1e-10).solve(problem)
+    ref = CvxpyDatafitSolver().solve(problem)
+    assert res.converged
+    assert res.dual_gap <= 1e-10 * problem.scale
+    assert _rel(res.objective, ref.objective) <= 1e-6
+    # The dual value is a lower bound, attained at the optimum.
+    assert res.dual <= ref.objective * (1 + 1e-9)
+    assert _rel(res.dual, res.objective) <= 1e-9
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_optimality_conditions_at_the_solution(loss):
+    X, y = _data(loss, N=60)
+    N = len(y)
+    dic = ReLUDictionary(X, make_directions(16, 2, 0))
+    fit = _datafit(loss, y, np.full(N, 1 / N))
+    problem = DatafitProblem(dic, fit, 1.0)
+    problem = DatafitProblem(dic, fit, 0.02 * alpha_max_datafit(problem))
+    res = WorkingSetProxNewton(tol=1e-12).solve(problem)
+    theta = fit.dual_point(res.outputs)
+    # Orthogonal to the affine part (the skip connection is optimal) ...
+    A = np.column_stack([np.ones(N), X])
+    assert np.all(np.abs(A.T @ theta) <= 1e-8 * (np.abs(A).T @ np.abs(theta)))
+    # ... and the lasso conditions: |corr| <= alpha, = alpha sign(v) on the support.
+    corr = dic.rmatvec(theta)
+    alpha = problem.alpha
+    assert np.abs(corr).max() <= alpha * (1 + 1e-6)
+    assert np.allclose(corr[res.idx], alpha * np.sign(res.coef[:, 0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_weak_duality_at_arbitrary_points(loss):
+    X, y = _data(loss)
+    N = len(y)
+    dic = ReLUDictionary(X, make_directions(8, 2, 0))
+    problem = DatafitProblem(dic, _datafit(loss, y, np.full(N, 1 / N)), 0.01)
+    rng = np.random.RandomState(2)
+    for _ in range(10):
+        idx = rng.choice(dic.n_atoms, 5, replace=False)
+        V = 0.3 * rng.randn(5)
+        F = dic.columns(idx) @ V + problem.A @ rng.randn(problem.r)
+        primal, dual, _, _ = problem.gap_parts(F, V, dic.rmatvec)
+        assert primal == pytest.approx(problem.objective(F, V))
+        assert dual <= primal
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_univariate_equals_the_exact_spline_program(loss):
+    # In 1-D the dictionary {max(x - x_n, 0)} with the free affine part is exact (DESIGN
+    # §2): the estimator's fit is the optimum of the infinite-dimensional problem.
+    X, y = _data(loss, N=40, d=1, seed=3)
+    model = RadonReLURegressor(alpha=3e-3, loss=loss, epsilon=0.2).fit(X, y)
+    N = len(y)
+    fit = _datafit(loss, y, np.full(N, 1 / N))
+    problem = DatafitProblem(ReLUDictionary(X, np.ones((1, 1))), fit, 3e-3)
+    ref = CvxpyDatafitSolver().solve(problem)
+    assert _rel(model.objective_, ref.objective) <= 1e-6
+    assert model.certified_
+    assert model.n_neurons_ <= N - 2
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_refined_2d_fit_is_certified_and_beats_a_fixed_dictionary(loss):
+    X, y = _data(loss, N=60, seed=4)
+    kw = dict(alpha=5e-3, loss=loss, epsilon=0.2, random_state=0)
+    refined = RadonReLURegressor(directions=8, **kw).fit(X, y)
+    assert refined.certified_
+    assert refined.certificate_ <= 1 + 1e-4
+    assert refined.global_gap_ <= 1e-6 * refined.objective_ * 10
+    fixed = RadonReLURegressor(directions=256, refine=False, **kw).fit(X, y)
+    assert refined.objective_ <= fixed.objective_ * (1 + 1e-7)
+    # The certificate over all directions is the proof: a fixed dictionary's is > 1 here.
+    assert fixed.certificate_ >= refined.certificate_
+
+
+def test_huber_with_a_huge_epsilon_is_the_squared_loss():
+    for d, kw in [(1, {}), (2, dict(directions=16, refine=False, random_state=0))]:
+        X, y = _data("huber", N=40, d=d, seed=5)
+        sq = RadonReLURegressor(alpha=1e-2, tol=1e-9, **kw).fit(X, y)
+        hu = RadonReLURegressor(alpha=1e-2, loss="huber", epsilon=1e6, tol=1e-9, **kw).fit(X, y)
+        assert _rel(hu.objective_, sq.objective_) <= 1e-6
+        assert np.allclose(hu.predict(X), sq.predict(X), atol=1e-4 * np.abs(y).max())
+
+
+def test_estimator_objective_is_the_solver_objective():
+    X, y = _data("poisson", N=50)
+    model = RadonReLURegressor(alpha=1e-2, loss="poisson", directions=8, refine=False,
+                               random_state=0).fit(X, y)
+    dic = ReLUDictionary(X, model.directions_)
+    problem = DatafitProblem(dic, Poisson(y, np.full(50, 1 / 50)), 1e-2)
+    ref = CvxpyDatafitSolver().solve(problem)
+    assert _rel(model.objective_, ref.objective) <= 1e-6
+    # predict returns the mean exp(f); network_ is f.
+    assert np.allclose(model.predict(X), np.exp(model.network_.predict(X)))
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_alpha_max_switches_the_neurons_off(loss):
+    X, y = _data(loss, N=40, d=1, seed=6)
+    am = RadonReLURegressor(alpha=1.0, loss=loss, epsilon=0.2).fit(X, y).alpha_max_
+    assert RadonReLURegressor(alpha=am * 1.001, loss=loss, epsilon=0.2).fit(X, y).n_neurons_ == 0
+    assert RadonReLURegressor(alpha=am * 0.9, loss=loss, epsilon=0.2).fit(X, y).n_neurons_ > 0
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_integer_sample_weights_equal_repeated_rows(loss):
+    X, y = _data(loss, N=30, d=1, seed=7)
+    w = np.random.RandomState(0).randint(1, 4, size=30)
+    kw = dict(alpha=5e-3, loss=loss, epsilon=0.2, tol=1e-9)
+    a = RadonReLURegressor(**kw).fit(X, y, sample_weight=w)
+    b = RadonReLURegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    assert _rel(a.objective_, b.objective_) <= 1e-6
+
+
+def test_input_errors_name_the_argument():
+    X, y = _data("poisson", N=20, d=1)
+    with pytest.raises(ValueError, match="y must be nonnegative"):
+        RadonReLURegressor(loss="poisson").fit(X, y - 1.0)
+    with pytest.raises(ValueError, match="y must have a positive"):
+        RadonReLURegressor(loss="poisson").fit(X, np.zeros_like(y))
+    with pytest.raises(ValueError, match="alpha must be positive"):
+        RadonReLURegressor(alpha=0.0, loss="huber").fit(X, y)
+    with pytest.raises(ValueError, match="single output"):
+        RadonReLURegressor(loss="huber").fit(X, np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="solver='univariate'"):
+        RadonReLURegressor(loss="huber", solver="univariate").fit(X, y)
+    with pytest.raises(ValueError, match="epsilon"):
+        RadonReLURegressor(loss="huber", epsilon=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="loss"):
+        RadonReLURegressor(loss="absolute_error").fit(X, y)
+
+
+def test_predict_follows_the_loss_of_the_last_fit():
+    X, y = _data("poisson", N=20, d=1)
+    model = RadonReLURegressor(alpha=1e-2, loss="poisson").fit(X, y)
+    pred = model.predict(X)
+    model.set_params(loss="squared_error")
+    assert np.array_equal(model.predict(X), pred)
+    model.fit(X, y)
+    assert np.allclose(model.predict(X), model.network_.predict(X))
+
+
+def test_exchange_rounds_decrease_the_objective():
+    X, y = _data("huber", N=60, seed=8)
+    fit = Huber(y, np.full(60, 1 / 60), 0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, _, _, _, history, _ = exchange_datafit(
+            X, fit, 5e-3, make_directions(4, 2, 0), WorkingSetProxNewton(tol=1e-9),
+            max_rounds=6, tol=1e-7)
+    obj = np.array([h.objective for h in history])
+    assert np.all(np.diff(obj) <= 1e-7 * obj[0])
+    assert history[-1].eta < history[0].eta
+
+
+# Fast settings (refinement is tested above): the checks fit many data sets with d >= 3.
+@parametrize_with_checks([
+    RadonReLURegressor(alpha=0.01, loss=loss, directions=8, refine=False,
+                       certificate_budget=50, random_state=0)
+    for loss in ("huber", "poisson")])
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
