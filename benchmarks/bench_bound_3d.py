@@ -1,12 +1,13 @@
 """Certified fits in three features: branch-and-bound on the certificate (DESIGN §11).
 
-For each problem (N = 400, d = 3, standardized) and alpha (0.1 and 0.01 alpha_max), fits
+For each problem (N = 400, d = 3 by default, standardized) and alpha (0.1 and 0.01 alpha_max), fits
 RadonReLURegressor with its defaults and reports how the fit ended (certificate kind, stop
 reason, rounds, time), then re-runs the final round's branch-and-bound on the returned
 network to report its cells and time: with the fit's threshold (what the fit ran) and for
 the supremum itself to a relative 1e-6.
 
 Run: python benchmarks/bench_bound_3d.py [--out benchmarks/results/bound_3d.md]
+     python benchmarks/bench_bound_3d.py --d 4 --no-sup [--out ...]
 """
 
 import argparse
@@ -22,16 +23,19 @@ from radonsolve.certificate import bound_certificate, certifiable_eta, eta
 from radonsolve.dictionary import AffineProjector
 
 
-def ridges(N, rng):
-    X = rng.standard_normal((N, 3))
-    y = (np.maximum(X @ [1.0, -0.5, 0.3] - 0.2, 0) - 1.5 * np.maximum(X[:, 1] + X[:, 2], 0)
-         + 0.8 * np.maximum(0.4 - X @ [0.3, 0.8, -0.5], 0) + 0.1 * rng.standard_normal(N))
+def ridges(N, rng, d=3):
+    X = rng.standard_normal((N, d))
+    pad = [0.2] * (d - 3)
+    y = (np.maximum(X @ [1.0, -0.5, 0.3, *pad] - 0.2, 0)
+         - 1.5 * np.maximum(X[:, 1] + X[:, 2], 0)
+         + 0.8 * np.maximum(0.4 - X @ [0.3, 0.8, -0.5, *pad], 0)
+         + 0.1 * rng.standard_normal(N))
     return X, y
 
 
-def random_features(N, rng, width=20):
-    X = rng.standard_normal((N, 3))
-    W = rng.standard_normal((width, 3))
+def random_features(N, rng, d=3, width=20):
+    X = rng.standard_normal((N, d))
+    W = rng.standard_normal((width, d))
     W /= np.linalg.norm(W, axis=1)[:, None]
     b = rng.uniform(-1, 1, width)
     v = rng.standard_normal(width) / np.sqrt(width)
@@ -43,10 +47,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=None)
     ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--d", type=int, default=3,
+                    help="features; for d = 4 the fit's certificate is searched (the "
+                         "estimator runs the bound for d = 3 only) and the B&B columns show "
+                         "what it would cost")
+    ap.add_argument("--no-sup", action="store_true", help="skip the supremum run")
     args = ap.parse_args()
     rows = []
     for name, make in (("three ReLU ridges", ridges), ("random features (20)", random_features)):
-        X, y = make(args.n, np.random.RandomState(0))
+        X, y = make(args.n, np.random.RandomState(0), d=args.d)
         X = StandardScaler().fit_transform(X)
         y = (y - y.mean()) / y.std()
         amax = alpha_max(X, y, random_state=0)
@@ -67,9 +76,10 @@ def main():
             thr = max(certifiable_eta(b, rho, primal, tol_abs), 1 + model.tol)
             r1 = bound_certificate(X, q, model.alpha, threshold=thr, stop_above=True,
                                    max_time=120)
-            r2 = bound_certificate(X, q, model.alpha, rtol=1e-6, max_time=120)
+            r2 = bound_certificate(X, q, model.alpha, rtol=1e-6,
+                                   max_time=0.0 if args.no_sup else 120)
             grid = eta(X, q, model.alpha,
-                       np.random.RandomState(1).standard_normal((20000, 3)))[0].max()
+                       np.random.RandomState(1).standard_normal((20000, args.d)))[0].max()
             h = model.refinement_history_
             bound_rounds = sum(np.isfinite(r.eta_bound) for r in h)
             rows.append(dict(
@@ -86,8 +96,9 @@ def main():
             print(r, flush=True)
     load = open("/proc/loadavg").read().split()[:3]
     lines = [
-        "# Certified fits in three features (branch-and-bound)", "",
-        f"`python benchmarks/bench_bound_3d.py` (N = {args.n}, d = 3, X and y standardized, "
+        f"# Certified fits in {args.d} features (branch-and-bound)", "",
+        f"`python benchmarks/bench_bound_3d.py --n {args.n} --d {args.d}"
+        f"{' --no-sup' if args.no_sup else ''}` (X and y standardized, "
         f"RadonReLURegressor defaults, tol = 1e-6, random_state=0). Load average during the run: "
         f"{' '.join(load)} on {os.cpu_count()} cores (shared machine: times are noisy, upper "
         "estimates).", "",

@@ -50,12 +50,30 @@ Reported: time (s), (C) objective, relative suboptimality vs the best comparable
 radonsolve's relative duality gap, train / test accuracy, neurons (atoms with a nonzero
 output weight; MLP: hidden units), peak RSS.
 
+2. ``--separable``: linearly separable data (checked by a linear program: an affine
+   function separates the classes strictly), where a free skip connection has no
+   minimizer. Data: standardized breast cancer (569 x 30), iris
+   setosa-vs-rest (150 x 4), ``make_classification(300, 10 features, class_sep=3)``
+   and wine (178 x 13, three classes). 3-fold stratified CV,
+   features standardized on each training fold. Methods, all in this process:
+   ``RadonReLUClassifier`` with the default ridge on the skip (``skip_penalty="auto"``) and
+   64 fixed directions (``refine=False``) at ``alpha = frac x alpha_max`` (alpha_max of the
+   full standardized data), the same with refinement (default ``refine="auto"``, capped
+   at ``--max-rounds`` rounds) at the best alpha of the fixed dictionary, the free skip
+   (``skip_penalty=0``) at that alpha, ``LogisticRegression()`` (default C = 1) and
+   ``MLPClassifier(hidden_layer_sizes=(64,), max_iter=2000, random_state=0)``. Reported:
+   mean CV accuracy, the fraction of test probabilities (every class) within 1e-6 and
+   within 1e-9 of 0 or 1 (saturation), mean fit time, neurons, norm of the skip's linear
+   weights.
+
 Usage::
 
     python benchmarks/bench_classification.py --quick   # one alpha, ~6 min
     python benchmarks/bench_classification.py           # two alphas, 60 s budgets
+    python benchmarks/bench_classification.py --separable
 
-Writes benchmarks/results/classification.md (``--out`` to change).
+Writes benchmarks/results/classification.md, or classification_separable.md with
+``--separable`` (``--out`` to change).
 """
 
 import argparse
@@ -309,6 +327,180 @@ def dense_gib(problem):
     return 8.0 * N * (N_DIRECTIONS * (N - 2) + d) / 2 ** 30
 
 
+# ----------------------------------------------------------------------------- separable
+SEPARABLE = ("breast-cancer", "iris-setosa", "make-classification", "wine")
+SEP_FRACS = (1.0, 0.3, 0.1, 0.03, 0.01)
+
+
+def load_separable(name):
+    import numpy as np
+    from sklearn.datasets import (load_breast_cancer, load_iris, load_wine,
+                                  make_classification)
+
+    if name == "breast-cancer":
+        return load_breast_cancer(return_X_y=True)
+    if name == "iris-setosa":
+        X, y = load_iris(return_X_y=True)
+        return X, (y == 0).astype(int)
+    if name == "wine":
+        return load_wine(return_X_y=True)
+    X, y = make_classification(300, n_features=10, n_informative=4, n_redundant=2,
+                               class_sep=3.0, flip_y=0.0, random_state=1)
+    return X, y
+
+
+def linearly_separable(X, y):
+    """Whether an affine function separates the classes strictly: the linear program
+    ``(w_{y_n} - w_k) . [x_n, 1] >= 1`` for every sample n and class k != y_n is feasible
+    (for two classes, ``y_n (w . x_n + b) >= 1``). Exactly the case where the multinomial /
+    logistic loss with a free affine part has no minimizer."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    classes, yk = np.unique(y, return_inverse=True)
+    K = len(classes)
+    Xa = np.column_stack([X, np.ones(len(X))])
+    p = Xa.shape[1]
+    rows = []
+    for n in range(len(X)):
+        for k in range(K):
+            if k == yk[n]:
+                continue
+            r = np.zeros(K * p)
+            r[yk[n] * p:(yk[n] + 1) * p] = -Xa[n]
+            r[k * p:(k + 1) * p] = Xa[n]
+            rows.append(r)
+    A = np.array(rows)
+    res = linprog(np.zeros(K * p), A_ub=A, b_ub=-np.ones(len(A)), bounds=(None, None),
+                  method="highs")
+    return bool(res.status == 0)
+
+
+def saturation(P):
+    import numpy as np
+
+    P = np.asarray(P)
+    near = np.minimum(P, 1.0 - P)
+    return float(np.mean(near < 1e-6)), float(np.mean(near < 1e-9))
+
+
+def cv_run(make, X, y, folds):
+    """Mean accuracy, saturation, fit time, neurons, skip norm, warnings over the folds."""
+    import numpy as np
+    from sklearn.preprocessing import StandardScaler
+
+    acc, s6, s9, tm, nn, sk, warned = [], [], [], [], [], [], set()
+    for tr, te in folds:
+        sc = StandardScaler().fit(X[tr])
+        Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
+        est = make()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t0 = time.perf_counter()
+            est.fit(Xtr, y[tr])
+            tm.append(time.perf_counter() - t0)
+        warned |= {w.category.__name__ for w in caught}
+        acc.append(est.score(Xte, y[te]))
+        a, b = saturation(est.predict_proba(Xte))
+        s6.append(a)
+        s9.append(b)
+        if hasattr(est, "network_"):
+            nn.append(est.n_neurons_)
+            sk.append(float(np.linalg.norm(est.network_.skip_coef)))
+        elif hasattr(est, "coef_"):
+            sk.append(float(np.linalg.norm(est.coef_)))
+    mean = lambda v: float(np.mean(v)) if v else None  # noqa: E731
+    return dict(acc=mean(acc), sat6=mean(s6), sat9=mean(s9), time=mean(tm),
+                neurons=mean(nn), skip=mean(sk), warned=sorted(warned))
+
+
+def separable_main(args):
+    import numpy as np
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    from radonsolve import RadonReLUClassifier, alpha_max_classification
+
+    cmdline = "python benchmarks/" + " ".join([os.path.basename(__file__)] + sys.argv[1:])
+    t_total = time.perf_counter()
+    problems = args.problems or list(SEPARABLE)
+    fracs = args.fracs or list(SEP_FRACS)
+    rows, summary = [], []
+    for name in problems:
+        X, y = load_separable(name)
+        sep = linearly_separable(X, y)
+        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+        amax = alpha_max_classification(StandardScaler().fit_transform(X), y, random_state=0)
+        base = dict(data=name, n=X.shape[0], d=X.shape[1], k=len(np.unique(y)), svm=sep)
+
+        def add(method, alpha, res):
+            rows.append(dict(base, method=method, alpha=alpha, **res))
+            print(f"{name:>20} {method:>28} alpha={fmt(alpha, '.3g')}: acc {res['acc']:.4f} "
+                  f"sat6 {res['sat6']:.3f} time {res['time']:.3g}", file=sys.stderr,
+                  flush=True)
+
+        lr = cv_run(lambda: LogisticRegression(max_iter=10000), X, y, folds)
+        add("LogisticRegression (C=1)", None, lr)
+        fixed = []
+        for f in fracs:
+            a = f * amax
+            res = cv_run(lambda: RadonReLUClassifier(a, refine=False, random_state=0),
+                         X, y, folds)
+            add("radonsolve, 64 dirs", a, res)
+            # ties go to the larger alpha (the more regularized fit)
+            fixed.append((res["acc"], f, a))
+        best_acc, _, a_best = max(fixed)
+        ref = cv_run(lambda: RadonReLUClassifier(a_best, random_state=0,
+                                                 max_rounds=args.max_rounds), X, y, folds)
+        add(f"radonsolve, refined (<= {args.max_rounds} rounds)", a_best, ref)
+        free = cv_run(lambda: RadonReLUClassifier(a_best, skip_penalty=0, refine=False,
+                                                  random_state=0), X, y, folds)
+        add("radonsolve, free skip", a_best, free)
+        mlp = cv_run(lambda: MLPClassifier(hidden_layer_sizes=(64,), max_iter=2000,
+                                           random_state=0), X, y, folds)
+        add("MLPClassifier (64)", None, mlp)
+        summary.append(dict(data=name, best=best_acc, refined=ref["acc"], lr=lr["acc"],
+                            ok=best_acc >= lr["acc"] - 0.01))
+    total = time.perf_counter() - t_total
+    lines = [
+        "# Classification on linearly separable data: RadonReLUClassifier (ridge on the skip) "
+        "vs LogisticRegression and MLPClassifier", "",
+        f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
+        f"{os.cpu_count()} CPUs (shared with other jobs: timings are noisy), load average "
+        f"at end {load_average()}; python {platform.python_version()}, scikit-learn "
+        f"{sklearn.__version__}",
+        f"- command: `{cmdline}`; total {total / 60:.1f} min",
+        "- 3-fold stratified CV (shuffle, random_state=0), StandardScaler fit on each "
+        "training fold; alpha = frac x alpha_max_classification of the full standardized "
+        f"data, frac in {list(fracs)}; 'refined' and 'free skip' at the fixed dictionary's "
+        "best alpha. sat. = fraction of the test probabilities (all classes) within 1e-6 / "
+        "1e-9 of 0 or 1. ||c|| = norm of the skip's linear weights (LogisticRegression: "
+        "of coef_). Time = mean fit time per fold. Details in the module docstring.", "",
+        "| data | N x d, classes | separable (LP) | method | alpha | CV acc. | "
+        "sat. 1e-6 | sat. 1e-9 | time (s) | neurons | skip norm | warnings |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['data']} | {r['n']} x {r['d']}, {r['k']} | {'yes' if r['svm'] else 'NO'} | "
+            f"{r['method']} | "
+            f"{fmt(r['alpha'], '.3g')} | {r['acc']:.4f} | {r['sat6']:.3f} | {r['sat9']:.3f} | "
+            f"{r['time']:.3g} | {fmt(r['neurons'], '.1f')} | {fmt(r['skip'], '.3g')} | "
+            f"{', '.join(r['warned']) or '-'} |")
+    lines += ["", "Best CV accuracy of the fixed-dictionary grid against LogisticRegression "
+              "(criterion: within 0.01):", "",
+              "| data | radonsolve best (64 dirs) | refined at that alpha | "
+              "LogisticRegression | within 0.01 |", "|---|---:|---:|---:|---|"]
+    for s_ in summary:
+        lines.append(f"| {s_['data']} | {s_['best']:.4f} | {s_['refined']:.4f} | "
+                     f"{s_['lr']:.4f} | {'yes' if s_['ok'] else 'NO'} |")
+    md = "\n".join(lines) + "\n"
+    print(md)
+    write_text(args.out or os.path.join(RESULTS, "classification_separable.md"), md)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -320,12 +512,21 @@ def main():
     ap.add_argument("--budget", type=float, help="seconds per scikit-learn run")
     ap.add_argument("--mem-budget-gib", type=float, default=8.0)
     ap.add_argument("--affine-scale", type=float, default=1e2)
-    ap.add_argument("--out", default=os.path.join(RESULTS, "classification.md"))
+    ap.add_argument("--out")
+    ap.add_argument("--separable", action="store_true",
+                    help="CV on linearly separable data against LogisticRegression and MLP")
+    ap.add_argument("--max-rounds", type=int, default=10,
+                    help="exchange rounds of the refined fit (--separable)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--method", help=argparse.SUPPRESS)
     ap.add_argument("--problem", help=argparse.SUPPRESS)
     ap.add_argument("--frac", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.separable:
+        separable_main(args)
+        return
+    if args.out is None:
+        args.out = os.path.join(RESULTS, "classification.md")
     if args.problems is None:
         args.problems = ["moons-500", "moons-2000", "blobs-500", "iris"]
     if args.fracs is None:

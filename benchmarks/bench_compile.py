@@ -17,6 +17,12 @@ constant argument (a compile that a plain int64 argument would have shared).
 Then ``radonsolve demo`` (the command line, a fresh process) runs cold, with its own empty
 cache, and warm.
 
+``--fresh-install`` also measures what a new user gets from ``pip install .``: the repository
+is built into a wheel (setup.py compiles the kernels into it, see radonsolve/_precompile.py),
+installed into a new virtual environment (dependencies from this one), and the probe runs
+there with numba's default cache location. The build time is reported too: it is where the
+compiling moved.
+
 Usage::
 
     python benchmarks/bench_compile.py              # -> benchmarks/results/compile.md
@@ -26,6 +32,7 @@ Usage::
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,19 +97,70 @@ def child():
 
 
 # ---------------------------------------------------------------------- driver
-def run_probe(cache_dir):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"], env=env,
-                         capture_output=True, text=True, check=True)
+def run_probe(cache_dir, python=sys.executable, cwd=None):
+    env = dict(os.environ)
+    if cache_dir is None:
+        # the installed copy, with numba's default cache location
+        env.pop("NUMBA_CACHE_DIR", None)
+        env.pop("PYTHONPATH", None)
+    else:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    out = subprocess.run([python, os.path.abspath(__file__), "--child"], env=env, cwd=cwd,
+                         capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise RuntimeError(f"probe failed ({python}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_demo(cache_dir):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, MPLBACKEND="Agg")
+def fresh_install(tmp):
+    """Build a wheel of the repository, install it into a new venv; (python, build seconds).
+
+    The venv sees this environment's packages (a .pth file lists its site directories,
+    which also works where this environment is itself a venv) and the wheel is built without
+    build isolation, so that no index is needed.
+    """
+    repo = os.path.dirname(HERE)
+    # A clean copy: no build/ or __pycache__ left over from the working tree.
+    src = os.path.join(tmp, "src")
+    shutil.copytree(os.path.join(repo, "radonsolve"), os.path.join(src, "radonsolve"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
+        shutil.copy(os.path.join(repo, name), src)
+    env = dict(os.environ)
+    env.pop("NUMBA_CACHE_DIR", None)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", os.path.join(tmp, "wheel"), src], env=env, check=True,
+                   capture_output=True)
+    build = time.perf_counter() - t0
+    venv = os.path.join(tmp, "venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+    site_dir = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    import site
+
+    parents = site.getsitepackages() + [site.getusersitepackages()]
+    with open(os.path.join(site_dir, "_parent_env.pth"), "w") as fh:
+        fh.write("\n".join(p for p in parents if os.path.isdir(p)) + "\n")
+    wheel = [f for f in os.listdir(os.path.join(tmp, "wheel")) if f.endswith(".whl")][0]
+    subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q",
+                    os.path.join(tmp, "wheel", wheel)], env=env, check=True, capture_output=True)
+    return python, build
+
+
+def run_demo(cache_dir, python=sys.executable):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    if cache_dir is None:
+        env.pop("NUMBA_CACHE_DIR", None)
+        env.pop("PYTHONPATH", None)
+    else:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         r0 = os.times()
-        subprocess.run([sys.executable, "-m", "radonsolve", "demo", "--plot",
+        subprocess.run([python, "-m", "radonsolve", "demo", "--plot",
                         os.path.join(tmp, "demo.png")], env=env, cwd=tmp,
                        capture_output=True, text=True, check=True)
         r1 = os.times()
@@ -110,20 +168,35 @@ def run_demo(cache_dir):
     return time.perf_counter() - t0, cpu
 
 
-def report(cold, warm, demo, top):
+def _n_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count()
+
+
+def _numba_version():
+    import numba
+
+    return numba.__version__
+
+
+def report(cold, warm, demo, top, installed=None):
     lines = [
         "# First fit on a fresh machine: numba compile time",
         "",
         f"`python benchmarks/bench_compile.py`; load average {load_average()} (at the end); "
-        f"{os.cpu_count()} CPUs; radonsolve commit {git_commit()}.",
+        f"{_n_cpus()} CPUs available to the process; numba {_numba_version()}; "
+        f"radonsolve commit {git_commit()}.",
         "",
         "Probe: import radonsolve, then `RadonReLURegressor(alpha=1e-2, random_state=0, "
         "max_rounds=3).fit` on N = 200 samples in 1-D, 2-D and 5-D, in one fresh process. "
         "Cold: empty `NUMBA_CACHE_DIR`; warm: the cache the cold run filled. "
         "Wall / CPU seconds (CPU: all threads of the process).",
         "",
-        "| phase | cold wall | cold CPU | compiling (cold) | warm wall | warm CPU |",
-        "|---|---|---|---|---|---|",
+        "| phase | cold wall | cold CPU | compiling (cold) | warm wall | warm CPU |"
+        + (" fresh install wall | fresh install CPU |" if installed else ""),
+        "|---|---|---|---|---|---|" + ("---|---|" if installed else ""),
     ]
     comp = {}
     for r in cold["compiles"]:
@@ -132,7 +205,21 @@ def report(cold, warm, demo, top):
         cw, cc = cold["times"][p]
         ww, wc = warm["times"][p]
         c = sum(comp.values()) if p == "total" else comp.get(p, 0.0)
-        lines.append(f"| {p} | {cw:.2f} | {cc:.2f} | {c:.2f} | {ww:.2f} | {wc:.2f} |")
+        row = f"| {p} | {cw:.2f} | {cc:.2f} | {c:.2f} | {ww:.2f} | {wc:.2f} |"
+        if installed:
+            iw, ic = installed[0]["times"][p]
+            row += f" {iw:.2f} | {ic:.2f} |"
+        lines.append(row)
+    lines += ["", f"Kernels compiled: {len(cold['compiles'])} cold, {len(warm['compiles'])} warm "
+              "(warm should be 0; more means a source file changed between the two runs)."]
+    if installed:
+        lines += ["", "Fresh install: `pip wheel --no-build-isolation .` took "
+                  f"{installed[1]:.1f} s (setup.py compiling the kernels into the wheel), "
+                  "then the probe, in a new venv with the wheel installed and numba's default "
+                  f"cache location, compiled {len(installed[0]['compiles'])} kernels."]
+        if installed[2] is not None:
+            lines[-1] += (f" `radonsolve demo` there (first run): {installed[2][0]:.1f} s wall / "
+                          f"{installed[2][1]:.1f} s CPU.")
     if demo is not None:
         (dcw, dcc), (dww, dwc) = demo
         lines += ["", "`radonsolve demo` (fresh process, cold then warm cache): "
@@ -157,6 +244,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results", "compile.md"))
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--fresh-install", action="store_true",
+                    help="also time the probe after pip install of a wheel of the repository")
+    ap.add_argument("--json", help="also write the raw cold and warm records here")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -165,11 +255,20 @@ def main():
     with tempfile.TemporaryDirectory() as cache:
         cold = run_probe(cache)
         warm = run_probe(cache)
+    installed = None
+    if args.fresh_install:
+        with tempfile.TemporaryDirectory() as tmp:
+            python, build = fresh_install(tmp)
+            installed = (run_probe(None, python=python, cwd=tmp), build,
+                         None if args.no_demo else run_demo(None, python))
     demo = None
     if not args.no_demo:
         with tempfile.TemporaryDirectory() as cache:
             demo = (run_demo(cache), run_demo(cache))
-    text = report(cold, warm, demo, args.top)
+    if args.json:
+        write_text(args.json, json.dumps(dict(cold=cold, warm=warm, demo=demo,
+                                              installed=installed)))
+    text = report(cold, warm, demo, args.top, installed)
     print(text)
     write_text(args.out, text)
 

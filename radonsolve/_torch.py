@@ -114,7 +114,22 @@ def _module_class():
 
 
 def make_shallow_relu_net(n_features, width, n_outputs=None, dtype=None):
-    """Construct a (PyTorch-initialized) ``ShallowReLUNet``; see :func:`network_to_torch`."""
+    """Construct a (PyTorch-initialized) ``ShallowReLUNet``; see :func:`network_to_torch`.
+
+    Parameters
+    ----------
+    n_features : int
+    width : int
+        Number of hidden neurons (may be 0).
+    n_outputs : int or None, default=None
+        None for a single output (the module then returns shape (n,)).
+    dtype : torch.dtype, default=torch.float64
+
+    Returns
+    -------
+    ShallowReLUNet
+        A ``torch.nn.Module`` with PyTorch's default initialization.
+    """
     return _module_class()(n_features, width, n_outputs=n_outputs, dtype=dtype)
 
 

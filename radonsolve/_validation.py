@@ -30,7 +30,28 @@ __all__ = ["check_alpha", "check_data", "check_positive_int", "normalized_weight
 
 
 def check_alpha(alpha, name="alpha"):
-    """A finite nonnegative real number, else a ValueError naming the problem."""
+    """A finite nonnegative real number, else a ValueError naming the problem.
+
+    Parameters
+    ----------
+    alpha : object
+        The value to check (a bool is rejected).
+    name : str, default="alpha"
+        Argument name used in the error message.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> check_alpha(2)
+    2.0
+    >>> check_alpha(-1.0, name="C")
+    Traceback (most recent call last):
+    ...
+    ValueError: C must be a finite nonnegative number; got -1.0.
+    """
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise ValueError(f"{name} must be a nonnegative real number; got {alpha!r}.")
     alpha = float(alpha)
@@ -40,7 +61,18 @@ def check_alpha(alpha, name="alpha"):
 
 
 def check_positive_int(value, name):
-    """A positive integer (not a bool), else a ValueError naming the parameter."""
+    """A positive integer (not a bool), else a ValueError naming the parameter.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    int
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     return int(value)
@@ -57,6 +89,15 @@ def naming(name):
 
     The exception keeps its type (scikit-learn's estimator checks, and callers, distinguish
     TypeError from ValueError); a message that already names the argument is left alone.
+
+    Parameters
+    ----------
+    name : str
+        Argument name put in front of the message, as ``"Invalid <name>: "``.
+
+    Yields
+    ------
+    None
 
     Examples
     --------
@@ -106,6 +147,17 @@ def as_float_array(a, name):
 
     Text, complex numbers and other non-numeric objects are rejected rather than parsed or
     truncated (``np.asarray(z, dtype=float)`` would drop an imaginary part with a warning).
+
+    Parameters
+    ----------
+    a : array-like
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray of float64
+        ``a`` itself when it already is one (no copy).
     """
     with naming(name):
         a = np.asarray(_no_strings(a, name))
@@ -116,7 +168,19 @@ def as_float_array(a, name):
 
 
 def check_finite(a, name):
-    """ValueError naming ``name`` if the array ``a`` holds NaN or infinity."""
+    """ValueError naming ``name`` if the array ``a`` holds NaN or infinity.
+
+    Parameters
+    ----------
+    a : ndarray
+    name : str
+        Argument name used in the error message.
+
+    Returns
+    -------
+    ndarray
+        ``a`` itself.
+    """
     if not np.all(np.isfinite(a)):
         what = "NaN" if np.any(np.isnan(a)) else "infinity"
         raise ValueError(f"{name} must be finite; it contains {what}.")
@@ -132,6 +196,19 @@ def check_X(X, *, estimator=None, reset=True, name="X"):
 
     With an estimator, scikit-learn's ``validate_data`` also sets (``reset=True``) or checks
     ``n_features_in_`` and ``feature_names_in_``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    estimator : estimator instance or None, default=None
+    reset : bool, default=True
+        Set (True) or check (False) the estimator's feature attributes.
+    name : str, default="X"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples, n_features)
     """
     with naming(name):
         X = _no_strings(X, name)
@@ -155,7 +232,21 @@ def _check_lengths(n_X, y, name_X="X", name_y="y"):
 
 
 def check_regression_targets(y, n_samples, *, estimator=None, multi_output=True):
-    """Numeric finite float64 targets of shape (n_samples,) or (n_samples, n_outputs)."""
+    """Numeric finite float64 targets of shape (n_samples,) or (n_samples, n_outputs).
+
+    Parameters
+    ----------
+    y : array-like
+    n_samples : int
+        Number of rows of X, which y must match.
+    estimator : estimator instance or None, default=None
+    multi_output : bool, default=True
+        Accept 2-D targets.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples,) or (n_samples, n_outputs)
+    """
     _check_y_present(y, estimator)
     with naming("y"):
         y = _no_strings(y, "y")
@@ -170,7 +261,20 @@ def check_regression_targets(y, n_samples, *, estimator=None, multi_output=True)
 
 
 def check_classification_y(y, n_samples, *, estimator=None):
-    """Class labels of shape (n_samples,): finite, discrete (not continuous values)."""
+    """Class labels of shape (n_samples,): finite, discrete (not continuous values).
+
+    Parameters
+    ----------
+    y : array-like
+    n_samples : int
+        Number of rows of X, which y must match.
+    estimator : estimator instance or None, default=None
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The labels, of their own dtype.
+    """
     _check_y_present(y, estimator)
     with naming("y"):
         if isinstance(y, (list, tuple)):
@@ -185,7 +289,24 @@ def check_classification_y(y, n_samples, *, estimator=None):
 
 
 def check_X_y(X, y, *, estimator=None, classifier=False, multi_output=True):
-    """Validated X (float64) and y, each error naming the argument at fault."""
+    """Validated X (float64) and y, each error naming the argument at fault.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like
+    estimator : estimator instance or None, default=None
+    classifier : bool, default=False
+        Check y as class labels (:func:`check_classification_y`), else as regression
+        targets (:func:`check_regression_targets`).
+    multi_output : bool, default=True
+        Accept 2-D regression targets.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (n_samples, n_features)
+    y : ndarray
+    """
     X = check_X(X, estimator=estimator, reset=True)
     if classifier:
         y = check_classification_y(y, X.shape[0], estimator=estimator)
@@ -196,7 +317,20 @@ def check_X_y(X, y, *, estimator=None, classifier=False, multi_output=True):
 
 
 def check_data(X, y, *, multi_output=True):
-    """Validated float64 copies-or-views of X (N, d) and y ((N,) or (N, T))."""
+    """Validated float64 copies-or-views of X (N, d) and y ((N,) or (N, T)).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    multi_output : bool, default=True
+        Accept 2-D targets; a single column is returned 1-D.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (n_samples, n_features)
+    y : ndarray of float64, shape (n_samples,) or (n_samples, n_outputs)
+    """
     X, y = check_X_y(X, y, multi_output=multi_output)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -204,7 +338,27 @@ def check_data(X, y, *, multi_output=True):
 
 
 def normalized_weights(sample_weight, X, name="sample_weight"):
-    """Weights u >= 0 summing to one (None -> uniform), with clear errors for bad input."""
+    """Weights u >= 0 summing to one (None -> uniform), with clear errors for bad input.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        Nonnegative weights with a positive sum.
+    X : ndarray of shape (n_samples, n_features)
+        The data (for the number of samples).
+    name : str, default="sample_weight"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> normalized_weights([1, 3], np.zeros((2, 1)))
+    array([0.25, 0.75])
+    """
     N = X.shape[0]
     if sample_weight is None:
         return np.full(N, 1.0 / N)
@@ -221,7 +375,19 @@ def normalized_weights(sample_weight, X, name="sample_weight"):
 
 
 def check_X_predict(X, n_features, *, estimator=None):
-    """X for prediction: float64, finite, with the number of features seen in fit."""
+    """X for prediction: float64, finite, with the number of features seen in fit.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_features : int
+        Number of features seen in fit (checked by the estimator when one is given).
+    estimator : estimator instance or None, default=None
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples, n_features)
+    """
     if estimator is not None:
         return check_X(X, estimator=estimator, reset=False)
     X = check_X(X)

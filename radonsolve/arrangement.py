@@ -134,6 +134,18 @@ def arrangement_patterns(X, *, patterns="auto", n_patterns=1000, random_state=No
     masks : bool ndarray of shape (n_patterns, n_samples)
     exact : bool
         Whether every pattern of the arrangement is present.
+
+    Examples
+    --------
+    Three points on a line have two patterns besides the trivial ones (all or none
+    active), one of each complementary pair:
+
+    >>> import numpy as np
+    >>> from radonsolve.arrangement import arrangement_patterns
+    >>> masks, exact = arrangement_patterns(np.array([[0.0], [1.0], [2.0]]))
+    >>> masks.astype(int), exact
+    (array([[0, 1, 1],
+           [0, 0, 1]]), True)
     """
     X = np.asarray(X, dtype=float)
     N, d = X.shape
@@ -210,6 +222,22 @@ def fit_arrangement(X, Y, u, alpha, *, patterns="auto", n_patterns=1000, random_
         ``exact`` (bool, every pattern enumerated: the value is the optimum of (P)),
         ``n_patterns`` (int), ``objective`` (optimal value of the program),
         ``network_objective`` ((P) evaluated at the returned network), ``status``, ``time``.
+
+    Examples
+    --------
+    The convex program and the estimator reach the same optimum of (P):
+
+    >>> import numpy as np
+    >>> from radonsolve import RadonReLURegressor
+    >>> from radonsolve.arrangement import fit_arrangement
+    >>> X = np.linspace(-1, 1, 5)[:, None]
+    >>> y = np.maximum(X[:, 0], 0)
+    >>> net, info = fit_arrangement(X, y, np.ones(5), alpha=1e-3)
+    >>> info["exact"], net.n_neurons
+    (True, 1)
+    >>> est = RadonReLURegressor(alpha=1e-3).fit(X, y)
+    >>> bool(np.isclose(info["network_objective"], est.objective_, rtol=1e-6))
+    True
     """
     t0 = time.perf_counter()
     X = np.asarray(X, dtype=float)

@@ -129,6 +129,14 @@ def penalized_objective(network, X, y, alpha, sample_weight=None, loss="squared"
     Returns
     -------
     objective : float
+
+    Examples
+    --------
+    >>> from radonsolve import ReLUNetwork
+    >>> from radonsolve.baselines import penalized_objective
+    >>> net = ReLUNetwork([[1.0]], [0.0], [2.0], [0.0], 0.0)
+    >>> round(penalized_objective(net, [[-1.0], [1.0]], [0.0, 1.0], alpha=0.1), 12)
+    0.45
     """
     alpha = _check_alpha(alpha)
     X, y, u = _check_data(X, y, sample_weight, loss)
@@ -193,13 +201,34 @@ class WeightDecayResult:
 
         Returns ``inf`` if the history never reached it. Resolution is the evaluation
         interval (``eval_every`` epochs or ``eval_every_seconds``).
+
+        Parameters
+        ----------
+        objective_threshold : float
+            Target value of the (P) objective.
+
+        Returns
+        -------
+        float
+            Training seconds (evaluations excluded), the first column of ``history``.
         """
         hit = np.flatnonzero(self.history[:, 3] <= objective_threshold)
         return float(self.history[hit[0], 0]) if hit.size else math.inf
 
     def time_to_final(self, rtol=1e-4):
         """First training time at which the running best of the recorded (P) objective was
-        within ``rtol`` (relative) of ``best_objective``, the run's final running best."""
+        within ``rtol`` (relative) of ``best_objective``, the run's final running best.
+
+        Parameters
+        ----------
+        rtol : float, default=1e-4
+            Relative tolerance on ``best_objective``.
+
+        Returns
+        -------
+        float
+            Training seconds, as in :meth:`time_to`.
+        """
         return self.time_to(self.best_objective + rtol * abs(self.best_objective))
 
     def __repr__(self):

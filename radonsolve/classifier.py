@@ -32,6 +32,11 @@ searched for more). ``skip_penalty=0`` gives the free skip connection of earlier
 Biases at the data projections stay exact for any convex loss of the fitted values
 (DESIGN §2); only the directions are sampled, and the exchange rounds (DESIGN §6) add the
 directions that violate the certificate until the duality gap of (C) itself is small.
+
+Measured (standardized breast cancer, d = 30, alpha = 1e-3): 64 fixed directions give
+(C) = 0.04658; the exchange rounds with local descent reach 0.02531 in 15 rounds (24 s on a
+loaded machine), below weight-decay training of a width-256 network by L-BFGS (0.02533,
+best of two starts, 200 s each).
 """
 
 import dataclasses
@@ -58,7 +63,7 @@ from .solvers.logistic import (CvxpyLogistic, LogisticProblem, SignedDictionary,
                                WorkingSetNewton, affine_fit, alpha_max_logistic,
                                alpha_max_tied, cross_entropy)
 
-__all__ = ["RadonReLUClassifier", "alpha_max_classification"]
+__all__ = ["RadonReLUClassifier", "alpha_max_classification", "certificate_two_sided"]
 
 SOLVERS = ("auto", "newton", "cvxpy")
 
@@ -105,7 +110,9 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     refine : {"auto", True, False}, default="auto"
         Exchange rounds (DESIGN §6) adding the directions that violate the dual certificate
         until the duality gap of (C) over all directions is below the tolerance. "auto": on
-        for two or more features (for one feature the dictionary is exact).
+        for two or more features (for one feature the dictionary is exact). For three or
+        more features the rounds also add the directions of a short local descent (L-BFGS)
+        of the active neurons in weight-decay form, which the searched certificate misses.
     max_rounds : int, default=30
         Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
     certificate_budget : int, default=2000
@@ -274,6 +281,13 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         else:
             _, F_aff = affine_fit(problem, primal_tol=0.1 * tol)
             self.alpha_max_ = alpha_max_logistic(problem, F_aff)
+            if not two_sided and problem.loss(F_aff) <= 0.1 * tol * problem.null_objective:
+                warnings.warn(
+                    "The classes are linearly separable and skip_penalty=0 leaves the skip "
+                    "connection free: the problem has no minimizer (its infimum, 0, is "
+                    "approached by an ever steeper affine function, alpha_max is ~0 and the "
+                    "probabilities saturate). Use skip_penalty='auto' or a positive value.",
+                    UserWarning)
         warm, affine = None, None
         if prev is not None:
             warm, affine = _warm_from_network(dic, prev["network"], problem)
@@ -292,7 +306,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                 result = inner.solve(problem, warm_start=warm, affine=affine)
             active = dic.atoms(result.idx)[0]
             cert, gap_P = _certify_result(problem, result, X_fit, alpha, two_sided, active,
-                                          self.certificate_budget, rng, events, do_refine)
+                                          self.certificate_budget, rng, events)
             history.append(RefinementRound(
                 round=rnd, n_directions=len(dic.directions), n_added=0,
                 n_neurons=len(result.idx), objective=float(result.objective),
@@ -307,7 +321,16 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                 break
             if rnd == rounds:
                 break
-            new = _new_directions(dic.directions, cert.directions)
+            cand = cert.directions
+            if d >= 3 and len(result.idx):
+                # The searched certificate misses directions that local descent of the
+                # active neurons finds (measured on breast cancer, d = 30). The linear
+                # neurons are neurons too (bias below the data).
+                Wa, ba = dic.atoms(result.idx)
+                moved = _polish_directions(X_fit, y_fit, u, alpha, beta, Wa, ba, result.coef,
+                                           result.skip_coef, result.skip_intercept)
+                cand = np.vstack([cand, moved]) if len(cand) else moved
+            new = _new_directions(dic.directions, cand)
             if not len(new):
                 break
             history[-1].n_added = len(new)
@@ -324,6 +347,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                 f"{'exact' if cert.exact else 'searched'}, eta = {cert.eta:.4g}). Increase "
                 f"max_rounds or tol.", ConvergenceWarning)
 
+        result = _reduce_support(result, dic, problem)
         self.classes_ = classes
         self.skip_penalty_ = beta
         self.network_ = _network(dic, result, problem.binary)
@@ -512,8 +536,7 @@ def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=
                        index=best.index)
 
 
-def _certify_result(problem, result, X_fit, alpha, two_sided, active, budget, rng, events,
-                    refine):
+def _certify_result(problem, result, X_fit, alpha, two_sided, active, budget, rng, events):
     """Certificate of a solution and the duality gap of (C) over all directions."""
     from .certificate import Certificate
     Pp = result.dual_probs
@@ -545,6 +568,97 @@ def _certify_result(problem, result, X_fit, alpha, two_sided, active, budget, rn
                                        etas=np.concatenate([[sv[0] / alpha], cert.etas]))
     gap = problem.gap_for_sup(F, V, result.affine, Pp, alpha * cert.eta)
     return cert, gap
+
+
+def _reduce_support(result, dic, problem):
+    """Support reduction (DESIGN §7) for any loss of the fitted values: move along null
+    directions of the active columns (modulo what the free part of the skip absorbs) until
+    they are independent; the logits stay, the penalty does not grow."""
+    from .support import reduce_support
+
+    idx = np.asarray(result.idx, dtype=np.int64)
+    if len(idx) < 2:
+        return result
+    cols = dic.columns(idx)
+    su = np.sqrt(problem.u)
+    A = problem.A_free
+    # weighted projection onto the complement of the free columns
+    Q, _ = np.linalg.qr(su[:, None] * A)
+    G = su[:, None] * cols
+    G = G - Q @ (Q.T @ G)
+    keep, coef = reduce_support(G, result.coef)
+    if len(keep) == len(idx):
+        return result
+    # The logits moved by a function of the free columns: put it back there.
+    dF = cols @ result.coef - cols[:, keep] @ coef
+    lam = np.linalg.lstsq(su[:, None] * A, su[:, None] * dF, rcond=None)[0]
+    lam = lam.reshape(A.shape[1], problem.T)
+    B = np.array(result.affine, dtype=float, copy=True).reshape(problem.r, problem.T)
+    if problem.skip_penalty > 0:
+        B[0] += lam[0] / np.sqrt(problem.N)        # A_free = 1 / sqrt(N), B[0] on 1
+    else:
+        B += lam                                    # A_free is the affine basis itself
+    if not problem.binary:
+        B = B - B.mean(axis=1, keepdims=True)
+        coef = coef - coef.mean(axis=1, keepdims=True)
+    c, c0 = problem.skip_connection(B)
+    return dataclasses.replace(result, idx=idx[keep], coef=coef, affine=B, skip_coef=c,
+                               skip_intercept=c0)
+
+
+def _polish_directions(X, y_enc, u, alpha, beta, W, b, V, c, c0, max_iter=100):
+    """Directions of the active neurons after local descent (L-BFGS) of the weight-decay
+    form of (C), ``loss + (alpha / 2)(||W||^2 + ||V||^2) + (beta / 2) ||c||^2``, over the
+    neurons ``(w_k, b_k, v_k)`` and the skip ``(c, c0)``, started at the current solution
+    with the neurons balanced (where it equals (C); with ``beta = 0``, c is penalized
+    nowhere and the form is that of the free skip). Candidates only (DESIGN §6): the convex solve sets the output weights and
+    biases, and the certificate judges. Returns oriented unit directions (k, d)."""
+    from scipy.optimize import minimize
+
+    from ._blocks import row_blocks
+    k, d = W.shape
+    T = V.shape[1]
+    N = X.shape[0]
+    K = 2 if T == 1 else T
+    Y1 = np.zeros((N, K))
+    Y1[np.arange(N), y_enc] = 1.0
+    is_y = Y1.astype(bool)
+    s = np.sqrt(np.linalg.norm(V, axis=1) / np.maximum(np.linalg.norm(W, axis=1), 1e-300))
+    s = np.where(s > 0, s, 1.0)
+    th0 = np.concatenate([(W * s[:, None]).ravel(), b * s, (V / s[:, None]).ravel(),
+                          np.ravel(c), np.ravel(c0)])
+    sizes = np.cumsum([k * d, k, k * T, d * T])
+
+    def fg(th):
+        Wt, bt, Vt, ct, c0 = np.split(th, sizes)
+        Wt, Vt, ct = Wt.reshape(k, d), Vt.reshape(k, T), ct.reshape(d, T)
+        gW, gb, gV = np.zeros_like(Wt), np.zeros_like(bt), np.zeros_like(Vt)
+        gc, gc0 = np.zeros_like(ct), np.zeros_like(c0)
+        loss = 0.0
+        for sl in row_blocks(N, k + K):
+            Z = X[sl] @ Wt.T - bt
+            H = np.maximum(Z, 0.0)
+            F = H @ Vt + X[sl] @ ct + c0
+            F2 = np.column_stack([np.zeros(len(F)), F]) if T == 1 else F
+            loss += float(u[sl] @ cross_entropy(F2, is_y[sl]))
+            G2 = u[sl, None] * (softmax(F2, axis=1) - Y1[sl])
+            G = G2[:, 1:] if T == 1 else G2
+            gV += H.T @ G
+            gc += X[sl].T @ G
+            gc0 += G.sum(axis=0)
+            gH = (G @ Vt.T) * (Z > 0)
+            gW += gH.T @ X[sl]
+            gb -= gH.sum(axis=0)
+        val = loss + 0.5 * alpha * (np.sum(Wt * Wt) + np.sum(Vt * Vt)) + \
+            0.5 * beta * np.sum(ct * ct)
+        grad = np.concatenate([(gW + alpha * Wt).ravel(), gb, (gV + alpha * Vt).ravel(),
+                               (gc + beta * ct).ravel(), gc0])
+        return val, grad
+
+    res = minimize(fg, th0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    Wn = np.split(res.x, sizes)[0].reshape(k, d)
+    nrm = np.linalg.norm(Wn, axis=1)
+    return Wn[nrm > 0] / nrm[nrm > 0, None]
 
 
 def _network(dic, result, binary):

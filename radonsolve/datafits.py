@@ -5,7 +5,8 @@ summing to one) and f the network's outputs on the data (one output). Everything
 or a certificate needs from the loss is here, so no solver holds loss-specific code:
 
 - ``value(f)``, ``gradient(f)`` (``u_n l'(y_n, f_n)``) and ``hessian(f)`` (the diagonal
-  ``u_n l''(y_n, f_n)``: every loss here is separable over samples);
+  ``u_n l''(y_n, f_n)``: every loss here is separable over samples; :class:`Multinomial`,
+  with K outputs per sample, returns K x K blocks);
 - ``dual_point(f)``: minus the gradient, ``theta_n = -u_n l'(y_n, f_n)``. For the optimum
   over the unpenalized affine part it is orthogonal to 1 and to every feature, and it is the
   dual point of (P) that the certificate of DESIGN §5 takes in place of the residual;
@@ -34,7 +35,8 @@ code.
 import numpy as np
 from scipy.special import expit, xlogy
 
-__all__ = ["Datafit", "Quadratic", "Huber", "Poisson", "Logistic", "fit_affine"]
+__all__ = ["Datafit", "Quadratic", "Huber", "Poisson", "Logistic", "Multinomial",
+           "fit_affine"]
 
 
 class Datafit:
@@ -376,6 +378,109 @@ class Logistic(Datafit):
     def cvxpy_loss(self, f):
         import cvxpy as cp
         return cp.sum(cp.multiply(self.u, cp.logistic(f) - cp.multiply(self.y, f)))
+
+
+class Multinomial(Datafit):
+    """Softmax cross-entropy of K logits per sample: ``logsumexp(f_n) - f_n[y_n]``.
+
+    Outputs f have shape (n_samples, K) and the loss couples them within each sample, so
+    :meth:`hessian` returns per-sample K x K blocks ``u_n (diag(p_n) - p_n p_n^T)`` (the
+    separable drivers take one output; the classifier keeps its own group solver). The dual
+    point is ``theta_n = u_n (e_{y_n} - p_n)``; the conjugate is finite where
+    ``pi_n = e_{y_n} - theta_n / u_n`` lies on the probability simplex, where ``-l*`` is
+    the Shannon entropy of pi.
+
+    Parameters
+    ----------
+    y : array-like of int, shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    u : see :class:`Datafit`
+    n_classes : int or None
+        Number of classes (default ``max(y) + 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Multinomial
+    >>> fit = Multinomial(np.array([0, 2]), np.array([0.5, 0.5]))
+    >>> round(fit.value(np.zeros((2, 3))), 6)    # log 3
+    1.098612
+    """
+
+    name = "multinomial"
+
+    def __init__(self, y, u, n_classes=None):
+        y = np.asarray(y)
+        if y.ndim != 1 or not np.all(np.equal(np.mod(y, 1), 0)) or np.any(y < 0):
+            raise ValueError("y must hold class indices 0, 1, ... for the multinomial loss.")
+        super().__init__(y.astype(float), u)
+        self.labels = y.astype(np.int64)
+        K = int(self.labels.max()) + 1 if n_classes is None else int(n_classes)
+        if K <= int(self.labels.max()):
+            raise ValueError(f"n_classes={K} is too small for the labels in y.")
+        self.n_classes = K
+        self.Y1 = np.zeros((len(y), K))
+        self.Y1[np.arange(len(y)), self.labels] = 1.0
+
+    def _probs(self, f):
+        e = np.exp(f - f.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def losses(self, f):
+        m = f.max(axis=1)
+        lse = m + np.log(np.exp(f - m[:, None]).sum(axis=1))
+        return lse - f[np.arange(len(f)), self.labels]
+
+    def gradient(self, f):
+        f = np.asarray(f, dtype=float)
+        return self.u[:, None] * (self._probs(f) - self.Y1)
+
+    def hessian(self, f):
+        """Per-sample blocks, shape (n_samples, K, K)."""
+        p = self._probs(np.asarray(f, dtype=float))
+        H = -p[:, :, None] * p[:, None, :]
+        idx = np.arange(self.n_classes)
+        H[:, idx, idx] += p
+        return self.u[:, None, None] * H
+
+    def dual_value(self, theta):
+        pi = self.Y1 - np.asarray(theta, dtype=float) / self.u[:, None]
+        tol = 1e-12
+        if np.any(pi < -tol) or np.any(np.abs(pi.sum(axis=1) - 1.0) > 1e-9):
+            return -np.inf
+        pi = np.maximum(pi, 0.0)
+        return float(self.u @ (-xlogy(pi, pi).sum(axis=1)))
+
+    def feasible_scale(self, theta):
+        # pi(s) = e_y - s t with rows of t summing to 0: the wrong classes need t <= 0
+        # (no shrinking fixes t > 0 there), the true class t_y <= 1 / s.
+        t = np.asarray(theta, dtype=float) / self.u[:, None]
+        if np.any(np.where(self.Y1 == 0, t, 0.0) > 0):
+            return 0.0
+        top = float(np.max(np.where(self.Y1 == 1, t, 0.0), initial=0.0))
+        return 1.0 if top <= 1.0 else 1.0 / top
+
+    def initial_prediction(self):
+        prop = np.maximum(self.u @ self.Y1, 1e-12)
+        return np.log(prop)
+
+    def inverse_link(self, f):
+        return self._probs(np.asarray(f, dtype=float))
+
+    def magnitude(self, f):
+        f = np.asarray(f, dtype=float)
+        return float(self.u @ (np.abs(f).max(axis=1) + self.losses(f)))
+
+    def scale(self, A=None):
+        """Loss of the best constant model (the entropy of the weighted class proportions),
+        the scale the classifier's tolerances use; A is not needed."""
+        prop = self.u @ self.Y1
+        return float(-xlogy(prop, prop).sum())
+
+    def cvxpy_loss(self, f):
+        import cvxpy as cp
+        return self.u @ cp.log_sum_exp(f, axis=1) - \
+            cp.sum(cp.multiply(self.u[:, None] * self.Y1, f))
 
 
 def fit_affine(datafit, A, *, tol=1e-20, max_iter=200):

@@ -14,8 +14,9 @@ Implementation notes
 --------------------
 The products are compiled numba kernels, run over slices of the directions from a few
 threads for large dictionaries (directions are independent), that walk each direction's
-sorted projections once without any N x D temporary. Instead of the textbook ``S1_j - p_(j) S0_j`` (two large suffix sums that cancel
-for atoms low in the order) they carry the sums relative to the current point,
+sorted projections once without any N x D temporary. Instead of the textbook
+``S1_j - p_(j) S0_j`` (two large suffix sums that cancel for atoms low in the order) they
+carry the sums relative to the current point,
 
     R_m = R_{m+1} + (p_(m+1) - p_(m)) * S0_{m+1},      R_m = sum_{l >= m} q_(l) (p_(l) - p_(m)),
 
@@ -275,16 +276,17 @@ def _sq_norms(u, A, order, ps, offsets, pos, out, k0, k1):
                 nxt = pos[a]
 
 
-# Threads for the large passes: created on first use, again after a fork (a pool's
-# threads do not exist in the child process).
-_POOL = [None, None, 0]
+# Threads for the large passes, one pool per thread count: created on first use, and again
+# after a fork (a pool's threads do not exist in the child process).
+_POOLS = {}
 
 
 def _pool(n_threads):
-    pool, pid, size = _POOL
-    if pool is None or pid != os.getpid() or size != n_threads:
-        pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="radonsolve")
-        _POOL[:] = [pool, os.getpid(), n_threads]
+    key = (os.getpid(), n_threads)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS.setdefault(key, ThreadPoolExecutor(max_workers=n_threads,
+                                                         thread_name_prefix="radonsolve"))
     return pool
 
 
@@ -300,7 +302,8 @@ def _over_directions(kernel, n_dir, parallel, *args):
         return
     n_tasks = min(n_dir, 4 * n_threads)
     bounds = [n_dir * i // n_tasks for i in range(n_tasks + 1)]
-    futures = [_pool(n_threads).submit(kernel, *args, bounds[i], bounds[i + 1])
+    pool = _pool(n_threads)
+    futures = [pool.submit(kernel, *args, bounds[i], bounds[i + 1])
                for i in range(n_tasks)]
     for f in futures:
         f.result()
@@ -318,6 +321,24 @@ class AffineProjector:
     X : ndarray of shape (n_samples, n_features)
     u : ndarray of shape (n_samples,)
         Normalized sample weights (sum to one).
+
+    Attributes
+    ----------
+    sqrt_u : ndarray of shape (n_samples,)
+        Square roots of the weights (the scaling of the vectors projected).
+    Q : ndarray of shape (n_samples, rank)
+        Orthonormal basis of the scaled affine functions ``sqrt(u) * [1, X]``.
+    rank : int
+        Numerical rank of ``[1, X]`` under the weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.dictionary import AffineProjector
+    >>> proj = AffineProjector(np.array([[0.0], [1.0], [2.0], [3.0]]), np.full(4, 0.25))
+    >>> coef, intercept = proj.affine_fit(np.array([1.0, 3.0, 5.0, 7.0]))
+    >>> coef, float(intercept)
+    (array([2.]), 1.0)
     """
 
     def __init__(self, X, u):
@@ -339,7 +360,18 @@ class AffineProjector:
         self._pinv_parts = (Vt[:rank].T / norms[:, None], s[:rank])
 
     def project(self, Z):
-        """Remove the affine part of scaled vector(s) Z (shape (N,) or (N, k))."""
+        """Remove the affine part of scaled vector(s) Z (shape (N,) or (N, k)).
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples,) or (n_samples, k)
+            Scaled vectors ``sqrt(u) * z`` (not modified).
+
+        Returns
+        -------
+        ndarray of the shape of ``Z``
+            ``Z - Q Q^T Z``: orthogonal to every scaled affine function.
+        """
         Z = np.asarray(Z, dtype=float)
         if Z.ndim == 2 and Z.shape[1] > 0 and Z.shape[0] == self.Q.shape[0]:
             # Compiled loop: Q has a handful of columns, a shape on which multithreaded
@@ -348,7 +380,21 @@ class AffineProjector:
         return Z - self.Q @ (self.Q.T @ Z)
 
     def affine_fit(self, y):
-        """Weighted least-squares affine fit of y: returns (coef (d,[T]), intercept ([T]))."""
+        """Weighted least-squares affine fit of y: returns (coef (d,[T]), intercept ([T])).
+
+        Minimizes ``sum_n u_n (y_n - c.x_n - c0)^2`` (the minimum-norm solution when
+        ``[1, X]`` is rank deficient).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Unscaled targets.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_features,) or (n_features, n_outputs)
+        intercept : float or ndarray of shape (n_outputs,)
+        """
         V, s = self._pinv_parts
         # Centred targets: a large mean would otherwise cost digits in the slope (the ones
         # column and the centred features are orthogonal, so the mean is the intercept's part).
@@ -382,6 +428,23 @@ class ReLUDictionary:
         ``order[:, k]`` sorts the projections on direction k (a view of a direction-major array).
     sorted_proj : ndarray of shape (n_samples, n_directions)
         The sorted projections (a view, like ``order``).
+
+    Examples
+    --------
+    On four points of a line the atoms have the interior data points as biases:
+
+    >>> import numpy as np
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> dic = ReLUDictionary(np.array([[0.0], [1.0], [2.0], [3.0]]), np.ones((1, 1)))
+    >>> dic.atom_bias
+    array([1., 2.])
+    >>> dic.toarray()
+    array([[0., 0.],
+           [0., 0.],
+           [1., 0.],
+           [2., 1.]])
+    >>> dic.rmatvec(np.ones(4)), dic.matvec(np.array([1.0, -1.0]))
+    (array([3., 1.]), array([0., 0., 1., 1.]))
     """
 
     def __init__(self, X, directions):
@@ -436,7 +499,21 @@ class ReLUDictionary:
 
     # ------------------------------------------------------------------ products
     def rmatvec(self, q):
-        """Correlations ``Phi^T q`` of every atom with q (shape (N,) or (N, T))."""
+        """Correlations ``Phi^T q`` of every atom with q (shape (N,) or (N, T)).
+
+        Parameters
+        ----------
+        q : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        ndarray of shape (n_atoms,) or (n_atoms, n_outputs)
+
+        Raises
+        ------
+        ValueError
+            If ``q`` does not have ``n_samples`` rows.
+        """
         q = np.asarray(q, dtype=float)
         self._check_rows(q, "q")
         if q.ndim == 1:
@@ -462,7 +539,22 @@ class ReLUDictionary:
                          self._sorted_proj, self.direction_offsets, self.atom_position, out)
 
     def matvec(self, v):
-        """``Phi v`` on the data (v of shape (n_atoms,) or (n_atoms, T))."""
+        """``Phi v`` on the data (v of shape (n_atoms,) or (n_atoms, T)).
+
+        Parameters
+        ----------
+        v : array-like of shape (n_atoms,) or (n_atoms, n_outputs)
+            Atom coefficients.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+
+        Raises
+        ------
+        ValueError
+            If ``v`` does not have ``n_atoms`` rows.
+        """
         v = np.asarray(v, dtype=float)
         if v.shape[0] != self.n_atoms:
             raise ValueError(f"v has {v.shape[0]} rows, expected {self.n_atoms}.")
@@ -491,7 +583,8 @@ class ReLUDictionary:
             if n_threads == 1:
                 _matvec_chunk(*args, acc[0], c0, n_chunks)
             else:
-                futures = [_pool(n_threads).submit(_matvec_chunk, *args, acc[i], c, n_chunks)
+                pool = _pool(n_threads)
+                futures = [pool.submit(_matvec_chunk, *args, acc[i], c, n_chunks)
                            for i, c in enumerate(chunks)]
                 for f in futures:
                     f.result()
@@ -499,7 +592,17 @@ class ReLUDictionary:
                 out += acc[i]
 
     def column_sq_norms(self, u=None):
-        """Weighted squared norms ``sum_n u_n max(p_n - b, 0)^2`` of every atom (u=1 if None)."""
+        """Weighted squared norms ``sum_n u_n max(p_n - b, 0)^2`` of every atom (u=1 if None).
+
+        Parameters
+        ----------
+        u : array-like of shape (n_samples,) or None, default=None
+            Sample weights; None weighs every sample 1.
+
+        Returns
+        -------
+        ndarray of shape (n_atoms,)
+        """
         u = np.ones(self.n_samples) if u is None else np.ascontiguousarray(u, dtype=float)
         return self._sq_norms(u, np.zeros((self.n_samples, 0)))
 
@@ -508,6 +611,15 @@ class ReLUDictionary:
 
         ``||P sqrt(u) phi||^2 = ||sqrt(u) phi||^2 - ||Q^T sqrt(u) phi||^2``, both terms from
         one structured pass.
+
+        Parameters
+        ----------
+        projector : AffineProjector
+            Built on this dictionary's ``X`` with the weights u.
+
+        Returns
+        -------
+        ndarray of shape (n_atoms,)
         """
         A = np.ascontiguousarray(projector.sqrt_u[:, None] * projector.Q)
         return self._sq_norms(np.ascontiguousarray(projector.u, dtype=float), A)
@@ -522,12 +634,35 @@ class ReLUDictionary:
 
     # ------------------------------------------------------------------ explicit pieces
     def atoms(self, idx):
-        """Directions (k, d) and biases (k,) of the atoms ``idx``."""
+        """Directions (k, d) and biases (k,) of the atoms ``idx``.
+
+        Parameters
+        ----------
+        idx : array-like of int, shape (k,)
+            Atom indices.
+
+        Returns
+        -------
+        directions : ndarray of shape (k, n_features)
+        biases : ndarray of shape (k,)
+        """
         idx = np.asarray(idx, dtype=np.int64)
         return self.directions[self.atom_direction[idx]], self.atom_bias[idx]
 
     def columns(self, idx, X=None):
-        """Dense columns ``max(X w - b, 0)`` for the atoms ``idx`` (on the data by default)."""
+        """Dense columns ``max(X w - b, 0)`` for the atoms ``idx`` (on the data by default).
+
+        Parameters
+        ----------
+        idx : array-like of int, shape (k,)
+            Atom indices (a small subset: the result is dense).
+        X : array-like of shape (n_points, n_features) or None, default=None
+            Points to evaluate the atoms at; None uses the data.
+
+        Returns
+        -------
+        ndarray of shape (n_points, k)
+        """
         W, b = self.atoms(idx)
         X = self.X if X is None else np.asarray(X, dtype=float)
         out = X @ W.T
@@ -536,7 +671,12 @@ class ReLUDictionary:
         return out
 
     def toarray(self):
-        """The full dense matrix. For tests and small problems only."""
+        """The full dense matrix. For tests and small problems only.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_atoms)
+        """
         return self.columns(np.arange(self.n_atoms))
 
 

@@ -79,7 +79,7 @@ def spread_directions(n_directions, n_features, random_state=None):
     Parameters
     ----------
     n_directions : int
-        Number of directions wanted (for d >= 3 at most ``max(8 * n_directions, 256)``).
+        Number of directions wanted.
     n_features : int
         Dimension d of the directions.
     random_state : int, RandomState instance or None, default=None

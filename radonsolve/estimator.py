@@ -48,9 +48,12 @@ def _drop_zero_weights(X, Y, u):
 
 
 @validate_params({"X": ["array-like"], "y": ["array-like"], "directions": DIRECTIONS,
-                  "random_state": ["random_state"], "sample_weight": ["array-like", None]},
+                  "random_state": ["random_state"], "sample_weight": ["array-like", None],
+                  "loss": [StrOptions(set(LOSSES))],
+                  "epsilon": [Interval(numbers.Real, 0, None, closed="neither")]},
                  prefer_skip_nested_validation=True)
-def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None):
+def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None,
+              loss="squared_error", epsilon=1.35):
     """Smallest alpha for which (P) on the dictionary has no neuron.
 
     For ``alpha >= alpha_max`` the solution is the (weighted) affine least-squares fit of y:
@@ -67,6 +70,12 @@ def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None)
         Same meaning as in :class:`RadonReLURegressor`.
     random_state : int, RandomState instance or None
     sample_weight : array-like of shape (n_samples,), default=None
+    loss : {"squared_error", "huber", "poisson"}, default="squared_error"
+        The data fit, as in :class:`RadonReLURegressor`. For "huber" and "poisson" the
+        affine fit is that loss's (Newton) and the residual is replaced by its dual point,
+        minus the gradient of the loss in the outputs (DESIGN §10); one output.
+    epsilon : float, default=1.35
+        Huber's band (``loss="huber"`` only).
 
     Returns
     -------
@@ -86,6 +95,14 @@ def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None)
     X, Y, u = _drop_zero_weights(X, Y, u)
     W = make_directions(directions, X.shape[1], random_state)
     dic = ReLUDictionary(X, W)
+    if loss != "squared_error":
+        from .datafits import Huber, Poisson
+        from .solvers.newton import DatafitProblem, alpha_max_datafit
+
+        if Y.shape[1] != 1:
+            raise ValueError(f"loss={loss!r} supports a single output; y has shape {y.shape}.")
+        fit = Huber(Y[:, 0], u, epsilon) if loss == "huber" else Poisson(Y[:, 0], u)
+        return alpha_max_datafit(DatafitProblem(dic, fit, 1.0))
     return alpha_max_from_dictionary(dic, Y, u)
 
 
@@ -609,9 +626,16 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Network output at the rows of X.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, with the number of features seen in ``fit``.
+
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            ``network_.predict(X)``; with ``loss="poisson"`` its exponential (the predicted
+            mean, the network being the log-mean).
         """
         check_is_fitted(self, "network_")
         X = check_X_predict(X, self.n_features_in_, estimator=self)
@@ -630,7 +654,33 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
 
 def objective(network, X, y, alpha, u):
-    """Value of (P) for ``network`` on data (X, y) with normalized weights u (sum to one)."""
+    """Value of (P) for ``network`` on data (X, y) with normalized weights u (sum to one).
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    alpha : float
+        Regularization strength.
+    u : ndarray of shape (n_samples,)
+        Normalized sample weights.
+
+    Returns
+    -------
+    float
+        ``0.5 sum_n u_n ||y_n - f(x_n)||^2 + alpha * network.rtv2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve import ReLUNetwork
+    >>> from radonsolve.estimator import objective
+    >>> net = ReLUNetwork([[1.0]], [0.0], [2.0], [0.0], 0.0)
+    >>> X, y = np.array([[-1.0], [1.0]]), np.array([0.0, 1.0])
+    >>> round(objective(net, X, y, alpha=0.1, u=np.full(2, 0.5)), 12)
+    0.45
+    """
     pred = network.predict(X)
     res = np.asarray(y, dtype=float) - pred
     if res.ndim == 2:

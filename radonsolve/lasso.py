@@ -30,6 +30,33 @@ class ProjectedLasso:
     u : ndarray of shape (n_samples,)
         Normalized sample weights (positive, sum to one).
     alpha : float
+    projector : AffineProjector or None, default=None
+        Projector onto the complement of the weighted affine functions of
+        ``dictionary.X``; None builds it (pass one to share it between problems).
+
+    Attributes
+    ----------
+    b : ndarray of shape (n_samples, n_outputs)
+        Projected, weighted targets ``P sqrt(u) Y``.
+    affine_objective : float
+        ``0.5 ||b||^2``, the objective of the best affine fit: the scale of the solvers'
+        relative tolerances.
+    penalty : GroupL1
+
+    Examples
+    --------
+    A ReLU with its kink at a data point is recovered by one atom:
+
+    >>> import numpy as np
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> from radonsolve.lasso import ProjectedLasso
+    >>> from radonsolve.solvers import WorkingSetCD
+    >>> X = np.linspace(-1, 1, 9)[:, None]
+    >>> dic = ReLUDictionary(X, np.ones((1, 1)))
+    >>> problem = ProjectedLasso(dic, np.maximum(X, 0), np.full(9, 1 / 9), alpha=1e-3)
+    >>> result = WorkingSetCD().solve(problem)
+    >>> dic.atom_bias[result.idx], result.converged
+    (array([0.]), True)
     """
 
     def __init__(self, dictionary, Y, u, alpha, projector=None):
@@ -51,26 +78,94 @@ class ProjectedLasso:
 
     # ------------------------------------------------------------------ pieces
     def projected_columns(self, idx):
-        """Dense projected columns G[:, idx] (only for small working sets)."""
+        """Dense projected columns G[:, idx] (only for small working sets).
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Atom indices.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, len(idx))
+        """
         cols = self.dictionary.columns(idx)
         return self.projector.project(self.sqrt_u[:, None] * cols)
 
     def residual(self, idx, V, G_ws=None):
-        """Projected residual ``rho = b - G[:, idx] V``."""
+        """Projected residual ``rho = b - G[:, idx] V``.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Atom indices of the working set.
+        V : ndarray of shape (len(idx), n_outputs)
+            Their coefficients.
+        G_ws : ndarray of shape (n_samples, len(idx)) or None, default=None
+            ``projected_columns(idx)`` if already computed.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            A new array (``b`` itself is never returned).
+        """
         if len(idx) == 0:
             return self.b.copy()
         G_ws = self.projected_columns(idx) if G_ws is None else G_ws
         return self.b - G_ws @ V
 
     def correlations(self, rho):
-        """``G^T rho`` for every atom, through the structured operator."""
+        """``G^T rho`` for every atom, through the structured operator.
+
+        Parameters
+        ----------
+        rho : ndarray of shape (n_samples, n_outputs)
+            A projected residual.
+
+        Returns
+        -------
+        ndarray of shape (n_atoms, n_outputs)
+        """
         return self.dictionary.rmatvec(self.sqrt_u[:, None] * rho)
 
     def primal(self, rho, V):
+        """Primal objective ``0.5 ||rho||^2 + alpha sum_j ||V_j||``.
+
+        Parameters
+        ----------
+        rho : ndarray of shape (n_samples, n_outputs)
+            Projected residual of ``V``.
+        V : ndarray of shape (n_active, n_outputs)
+            Coefficients (zero rows may be omitted).
+
+        Returns
+        -------
+        float
+        """
         return 0.5 * float(np.sum(rho ** 2)) + self.penalty.value(V)
 
     def gap(self, rho, V, corr=None):
-        """(primal, dual, gap, corr) at residual rho and coefficients V."""
+        """(primal, dual, gap, corr) at residual rho and coefficients V.
+
+        Parameters
+        ----------
+        rho : ndarray of shape (n_samples, n_outputs)
+            Projected residual of ``V``.
+        V : ndarray of shape (n_active, n_outputs)
+            Coefficients (zero rows may be omitted).
+        corr : ndarray of shape (n_atoms, n_outputs) or None, default=None
+            ``correlations(rho)`` if already computed.
+
+        Returns
+        -------
+        primal : float
+        dual : float
+            Dual objective at the rescaled residual (at ``alpha = 0``, at least the
+            interpolation bound).
+        gap : float
+            ``primal - dual``, an upper bound on the suboptimality on this dictionary.
+        corr : ndarray of shape (n_atoms, n_outputs)
+        """
         corr = self.correlations(rho) if corr is None else corr
         primal = self.primal(rho, V)
         dual = dual_objective(self.b, rho, self.penalty.dual_norm(corr), self.alpha)
@@ -79,7 +174,21 @@ class ProjectedLasso:
         return primal, dual, primal - dual, corr
 
     def skip_connection(self, idx, V):
-        """Optimal unpenalized affine part given the neuron coefficients."""
+        """Optimal unpenalized affine part given the neuron coefficients.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Atom indices.
+        V : ndarray of shape (len(idx), n_outputs)
+            Their coefficients.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_features, n_outputs)
+        intercept : ndarray of shape (n_outputs,)
+            The weighted least-squares affine fit of ``Y`` minus the neurons' output.
+        """
         if len(idx):
             target = self.Y - self.dictionary.columns(idx) @ V
         else:
@@ -88,13 +197,47 @@ class ProjectedLasso:
 
 
 def dual_objective(b, rho, corr_norm, alpha):
-    """Dual objective at theta = s rho with s rescaling rho into dual feasibility."""
+    """Dual objective at theta = s rho with s rescaling rho into dual feasibility.
+
+    Parameters
+    ----------
+    b : ndarray of shape (n_samples, n_outputs)
+        Projected, weighted targets.
+    rho : ndarray of shape (n_samples, n_outputs)
+        Projected residual.
+    corr_norm : float
+        ``||G^T rho||_{2,inf}``, the dual norm of the correlations.
+    alpha : float
+
+    Returns
+    -------
+    float
+        ``s <b, rho> - 0.5 s^2 ||rho||^2`` with ``s = min(1, alpha / corr_norm)``.
+    """
     s = 1.0 if corr_norm <= alpha else alpha / corr_norm
     return s * float(np.sum(b * rho)) - 0.5 * s * s * float(np.sum(rho ** 2))
 
 
 def alpha_max_from_dictionary(dictionary, Y, u, projector=None):
-    """``max_j ||Phi_j^T u r||`` with r the residual of the affine least-squares fit."""
+    """``max_j ||Phi_j^T u r||`` with r the residual of the affine least-squares fit.
+
+    The smallest alpha at which problem (P) on this dictionary has the zero network (only
+    the skip connection) as solution.
+
+    Parameters
+    ----------
+    dictionary : ReLUDictionary
+    Y : ndarray of shape (n_samples, n_outputs)
+    u : ndarray of shape (n_samples,)
+        Normalized sample weights.
+    projector : AffineProjector or None, default=None
+        Built from ``dictionary.X`` and ``u`` when None.
+
+    Returns
+    -------
+    float
+        0.0 for an empty dictionary.
+    """
     projector = AffineProjector(dictionary.X, u) if projector is None else projector
     b = projector.project(projector.sqrt_u[:, None] * Y)
     corr = dictionary.rmatvec(projector.sqrt_u[:, None] * b)

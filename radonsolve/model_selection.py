@@ -196,10 +196,14 @@ class RadonReLURegressorCV(RegressorMixin, _RadonCV):
     per alpha (the refined directions are carried down the path by the warm start, so later
     alphas start well), and the path stops once the mean held-out error has not improved for
     ``patience`` consecutive alphas (the small alphas, with the most neurons, are the costly
-    ones and past the optimum they only overfit). Measured on the diabetes data (442 x 10,
-    standardized), 5 folds: see ``benchmarks/results/cv.md``. For one or two features every
-    fit is exact or certified and cheap; ``patience=None`` and ``cv_max_rounds=max_rounds``
-    give the full, unshortened cross-validation.
+    ones and past the optimum they only overfit). Measured (``benchmarks/results/cv.md``,
+    random 75/25 splits, 2 cores shared with other jobs): held-out R^2 0.453 on the diabetes
+    data (LinearRegression 0.445, the better of MLPRegressor with 32 or 128 units 0.312), in
+    about 110 s per CV; 0.918 on Friedman #1 (500 x 10; MLP 0.830) in about 260 s. On the
+    diabetes data the folds' path with ``cv_max_rounds=1`` and ``cv_certificate_budget=500``
+    reached objectives within 0.3% of 3 rounds with 2000 candidates, at half the cost. For one
+    or two features every fit is exact or certified and cheap; ``patience=None`` and
+    ``cv_max_rounds=max_rounds`` give the full, unshortened cross-validation.
 
     Parameters
     ----------

@@ -377,6 +377,16 @@ class ReLUNetwork:
         Returns
         -------
         net : ReLUNetwork
+
+        Examples
+        --------
+        Two neurons on the same hyperplane merge, their output weights adding:
+
+        >>> from radonsolve import ReLUNetwork
+        >>> net = ReLUNetwork([[1.0], [2.0]], [0.5, 1.0], [1.0, 1.0], [0.0], 0.0,
+        ...                   canonicalize=False)
+        >>> net.n_neurons, net.canonical().n_neurons, net.canonical().outer
+        (2, 1, array([3.]))
         """
         return ReLUNetwork(self.weights, self.biases, self.outer, self.skip_coef,
                            self.skip_intercept, canonicalize=True, merge_tol=merge_tol,
@@ -389,6 +399,24 @@ class ReLUNetwork:
         ``||W_k|| = ||V_k||`` for every neuron, the balanced point of the rescaling
         ``(v, w, b) -> (v/g, g w, g b)`` that weight decay selects. Then
         ``0.5 * (||V||^2 + ||W||^2) = sum_k ||V_k|| = rtv2``.
+
+        Returns
+        -------
+        W : ndarray of shape (n_neurons, n_features)
+            Input weights of the canonical network, row k scaled by ``sqrt(||outer_k||)``.
+        b : ndarray of shape (n_neurons,)
+            Biases, scaled like the rows of ``W``.
+        V : ndarray of shape (n_neurons,) or (n_neurons, n_outputs)
+            Output weights divided by the same factors.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radonsolve import ReLUNetwork
+        >>> net = ReLUNetwork([[2.0]], [1.0], [3.0], [0.0], 0.0)
+        >>> W, b, V = net.balanced()
+        >>> bool(np.isclose(0.5 * (np.sum(V ** 2) + np.sum(W ** 2)), net.rtv2))
+        True
         """
         net = self if self._is_canonical else self.canonical()
         n = net._outer_norms()
@@ -399,7 +427,23 @@ class ReLUNetwork:
         return W, b, V
 
     def to_arrays(self):
-        """Plain dict of copies of the parameters (for saving with ``np.savez``)."""
+        """Plain dict of copies of the parameters (for saving with ``np.savez``).
+
+        Returns
+        -------
+        dict of str to ndarray
+            Keys ``"weights"``, ``"biases"``, ``"outer"``, ``"skip_coef"`` and
+            ``"skip_intercept"``; :meth:`from_arrays` inverts it.
+
+        Examples
+        --------
+        >>> from radonsolve import ReLUNetwork
+        >>> net = ReLUNetwork([[2.0]], [1.0], [3.0], [0.0], 0.0)
+        >>> sorted(net.to_arrays())
+        ['biases', 'outer', 'skip_coef', 'skip_intercept', 'weights']
+        >>> ReLUNetwork.from_arrays(net.to_arrays()).predict([[1.0]])
+        array([3.])
+        """
         return {
             "weights": self.weights.copy(),
             "biases": self.biases.copy(),
@@ -410,11 +454,40 @@ class ReLUNetwork:
 
     @classmethod
     def from_arrays(cls, arrays, **kwargs):
+        """Build a network from the dict written by :meth:`to_arrays`.
+
+        Parameters
+        ----------
+        arrays : mapping
+            Has the keys ``"weights"``, ``"biases"``, ``"outer"``, ``"skip_coef"`` and
+            ``"skip_intercept"`` (e.g. a dict, or the ``NpzFile`` of ``np.load``).
+        **kwargs
+            Passed to the constructor (``canonicalize``, ``merge_tol``, ``bias_scale``).
+
+        Returns
+        -------
+        ReLUNetwork
+        """
         return cls(arrays["weights"], arrays["biases"], arrays["outer"],
                    arrays["skip_coef"], arrays["skip_intercept"], **kwargs)
 
     def to_torch(self, balanced=True, dtype=None):
-        """Export as a ``torch.nn.Module`` (requires the ``torch`` extra)."""
+        """Export as a ``torch.nn.Module`` (requires the ``torch`` extra).
+
+        Parameters
+        ----------
+        balanced : bool, default=True
+            Export the balanced form (see :meth:`balanced`), so that the module's weight
+            decay penalty equals ``rtv2``; with False the stored parameters as they are.
+        dtype : torch.dtype, default=torch.float64
+            Floating-point type of the module's parameters.
+
+        Returns
+        -------
+        torch.nn.Module
+            A ``ShallowReLUNet`` whose output on ``torch.as_tensor(X)`` equals
+            ``predict(X)``: shape (n,) for a single output, (n, n_outputs) otherwise.
+        """
         from ._torch import network_to_torch
         return network_to_torch(self, balanced=balanced, dtype=dtype)
 

@@ -144,7 +144,8 @@ def check_alphas(alphas, *, positive=False):
 
 
 def alpha_grid(X, y, *, n_alphas=30, eps=1e-3, sample_weight=None, classifier=False,
-               directions="auto", refine="auto", certificate_budget=2000, random_state=None):
+               directions="auto", refine="auto", certificate_budget=2000, random_state=None,
+               loss="squared_error", epsilon=1.35):
     """The default alphas of a path: geometric from ``alpha_max`` down to ``eps * alpha_max``.
 
     Regression with two or more features and refinement: ``alpha_max`` is the larger of the
@@ -165,6 +166,11 @@ def alpha_grid(X, y, *, n_alphas=30, eps=1e-3, sample_weight=None, classifier=Fa
     directions, refine, certificate_budget, random_state
         As in :class:`~radonsolve.RadonReLURegressor` (they decide the dictionary and the
         search of the certificate).
+    loss, epsilon
+        The regressor's data fit. For "huber" and "poisson" the grid starts at the
+        dictionary's alpha_max for that loss (:func:`~radonsolve.alpha_max`); with
+        refinement a fit there may still find a neuron on a direction outside the
+        dictionary (the certificate's alpha_max is computed for the squared loss only).
 
     Returns
     -------
@@ -192,8 +198,8 @@ def alpha_grid(X, y, *, n_alphas=30, eps=1e-3, sample_weight=None, classifier=Fa
                                         sample_weight=sample_weight)
     else:
         amax = alpha_max(X, y, directions=directions, random_state=random_state,
-                         sample_weight=sample_weight)
-        if X.shape[1] >= 2 and refine is not False:
+                         sample_weight=sample_weight, loss=loss, epsilon=epsilon)
+        if X.shape[1] >= 2 and refine is not False and loss == "squared_error":
             amax = max(amax, _certificate_alpha_max(X, y, sample_weight, certificate_budget,
                                                     random_state))
     # Correlations of an affine y with the atoms are rounding errors of the affine fit, of
@@ -367,7 +373,9 @@ def radon_path(X, y, *, alphas=None, n_alphas=30, eps=1e-3, sample_weight=None,
                             classifier=classifier, directions=est.directions,
                             refine=getattr(est, "refine", "auto"),
                             certificate_budget=getattr(est, "certificate_budget", 2000),
-                            random_state=est.random_state)
+                            random_state=est.random_state,
+                            **({} if classifier else dict(loss=est.loss,
+                                                          epsilon=est.epsilon)))
         amax = float(alphas[0])
     else:
         alphas = check_alphas(alphas, positive=classifier)

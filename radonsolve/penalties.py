@@ -23,16 +23,66 @@ class GroupL1:
         self.alpha = float(alpha)
 
     def value(self, V):
+        """The penalty ``alpha * sum_j ||v_j||_2``.
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_atoms, n_outputs)
+            Coefficients, one row per atom.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radonsolve.penalties import GroupL1
+        >>> GroupL1(0.5).value(np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]]))
+        3.0
+        """
         return self.alpha * float(np.linalg.norm(V, axis=1).sum())
 
     def prox(self, V, step):
-        """Block soft-thresholding: proximal operator of ``step * penalty``."""
+        """Block soft-thresholding: proximal operator of ``step * penalty``.
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_atoms, n_outputs)
+            Point to threshold (not modified).
+        step : float
+            Step size; rows shrink in norm by ``step * alpha``, or to zero.
+
+        Returns
+        -------
+        ndarray of shape (n_atoms, n_outputs)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radonsolve.penalties import GroupL1
+        >>> GroupL1(1.0).prox(np.array([[3.0, 4.0], [0.3, 0.4]]), step=2.5)
+        array([[1.5, 2. ],
+               [0. , 0. ]])
+        """
         n = np.linalg.norm(V, axis=1, keepdims=True)
         scale = np.maximum(1.0 - step * self.alpha / np.maximum(n, 1e-300), 0.0)
         return V * scale
 
     def dual_norm(self, C):
-        """Largest row norm of the correlation matrix (the constraint of the dual)."""
+        """Largest row norm of the correlation matrix (the constraint of the dual).
+
+        Parameters
+        ----------
+        C : ndarray of shape (n_atoms, n_outputs)
+            Correlations of the atoms with a dual point.
+
+        Returns
+        -------
+        float
+            ``max_j ||c_j||_2`` (0.0 when there are no atoms); the dual point is feasible
+            when it is at most ``alpha``.
+        """
         if C.size == 0:
             return 0.0
         if C.ndim == 2 and C.shape[1] == 1:
@@ -42,6 +92,16 @@ class GroupL1:
         return float(np.sqrt(np.einsum("ij,ij->i", C, C).max()))
 
     def row_norms(self, C):
+        """Euclidean norms of the rows of ``C``.
+
+        Parameters
+        ----------
+        C : ndarray of shape (n_atoms, n_outputs)
+
+        Returns
+        -------
+        ndarray of shape (n_atoms,)
+        """
         if C.ndim == 2 and C.shape[1] == 1:
             return np.abs(C[:, 0])
         return np.linalg.norm(C, axis=1)

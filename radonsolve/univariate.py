@@ -150,7 +150,28 @@ class UnivariateFit:
         return float(np.sum(np.abs(self.outer)))
 
     def predict(self, x):
-        """Evaluate the spline at x (any shape)."""
+        """Evaluate the spline at x (any shape).
+
+        Parameters
+        ----------
+        x : array-like of float
+            Points, any shape.
+
+        Returns
+        -------
+        ndarray of the shape of ``x``
+            ``sum_k outer_k max(x - knots_k, 0) + skip_slope * x + intercept``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radonsolve.univariate import UnivariateFit
+        >>> fit = UnivariateFit(knots=np.array([0.0]), outer=np.array([2.0]), skip_slope=1.0,
+        ...                     intercept=0.5, objective=0.0, dual_gap=0.0, n_iter=0,
+        ...                     converged=True)
+        >>> fit.predict([-1.0, 0.0, 1.0])
+        array([-0.5,  0.5,  3.5])
+        """
         x = np.asarray(x, dtype=float)
         return _evaluate(self.knots, self.outer, self.skip_slope, self.intercept, x)
 

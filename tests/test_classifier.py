@@ -202,6 +202,14 @@ def test_certificate_two_sided_matches_dense_angle_grid():
     assert cert.eta <= grid.max() * (1 + 1e-3)
     # Both orientations matter here: eta(w) and eta(-w) differ.
     assert np.abs(grid[:10000] - grid[10000:20000]).max() > 1e-2 * grid.max()
+    # several logits (norm over classes): same agreement
+    Th = np.column_stack([theta, -theta, 0.5 * theta[::-1] - 0.5 * theta[::-1].mean()])
+    certK = certificate_two_sided(X, Th, alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        gridK = eta(X, Th, alpha, Wg)[0]
+    assert certK.exact
+    assert gridK.max() * (1 - 1e-12) <= certK.eta <= gridK.max() * (1 + 1e-3)
     # one feature: exact over w = +-1
     c1 = certificate_two_sided(X[:, :1], theta, alpha)
     with warnings.catch_warnings():
@@ -222,6 +230,25 @@ def test_moons_certified_and_below_fixed_dictionary():
     assert clf.objective_ <= fixed.objective_ + 1e-6 * np.log(2)
     assert 1 <= clf.n_iter_ <= clf.max_iter
     assert clf.score(X, y) >= 0.97
+
+
+def test_refinement_in_3d_improves_and_is_not_claimed_exact():
+    """d >= 3: searched certificate, directions from the search and from local descent of
+    the active neurons; each round's objective is at most the previous one's."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    y = (np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] > 0).astype(int)
+    kw = dict(alpha=3e-3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RadonReLUClassifier(max_rounds=2, **kw).fit(X, y)
+    fixed = RadonReLUClassifier(refine=False, **kw).fit(X, y)
+    objs = [h.objective for h in clf.refinement_history_]
+    assert objs[0] == pytest.approx(fixed.objective_, rel=1e-6)
+    assert all(b <= a + 1e-6 * np.log(2) for a, b in zip(objs, objs[1:]))
+    assert clf.objective_ < 0.99 * fixed.objective_
+    assert not clf.certified_
+    assert clf.global_gap_ >= 0 and clf.certificate_ > 0
 
 
 def test_moons_high_accuracy():
@@ -276,7 +303,8 @@ def test_free_skip_on_separable_data_has_no_minimizer():
     """skip_penalty=0: the unpenalized skip connection separates, (C) has no minimizer, the
     infimum is 0, and the fit stops with a certified gap (the dual point 0)."""
     X, y = separable()
-    clf = RadonReLUClassifier(alpha=1e-3, skip_penalty=0, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match="linearly separable"):
+        clf = RadonReLUClassifier(alpha=1e-3, skip_penalty=0, random_state=0).fit(X, y)
     assert clf.score(X, y) == 1.0
     assert clf.n_neurons_ == 0
     assert clf.objective_ <= 1e-6 * np.log(2)

@@ -165,3 +165,73 @@ def test_inputs_are_not_modified():
     fit = Poisson(y, u)
     fit_affine(fit, np.ones((3, 1)))
     assert np.array_equal(y, y0) and np.array_equal(u, u0)
+
+
+# ------------------------------------------------------------------ multinomial (K outputs)
+def _multinomial(rng, K=3):
+    from radonsolve.datafits import Multinomial
+
+    u = rng.rand(N) + 0.1
+    return Multinomial(rng.randint(0, K, N), u / u.sum(), n_classes=K)
+
+
+def test_multinomial_gradient_and_hessian_blocks_match_finite_differences():
+    rng = np.random.RandomState(10)
+    fit = _multinomial(rng)
+    f = rng.randn(N, 3)
+    h = 1e-6
+    g = fit.gradient(f)
+    H = fit.hessian(f)
+    for k in range(3):
+        E = np.zeros_like(f)
+        E[:, k] = h
+        # Samples are separable: one shift of column k gives every sample's derivative.
+        fd = (fit.losses(f + E) - fit.losses(f - E)) / (2 * h) * fit.u
+        assert np.allclose(g[:, k], fd, rtol=1e-6, atol=1e-9)
+        fdH = (fit.gradient(f + E) - fit.gradient(f - E)) / (2 * h)
+        assert np.allclose(H[:, :, k], fdH, rtol=1e-5, atol=1e-9)
+
+
+def test_multinomial_value_is_the_classifiers_cross_entropy():
+    from radonsolve.solvers.logistic import cross_entropy
+
+    rng = np.random.RandomState(11)
+    fit = _multinomial(rng)
+    f = 3 * rng.randn(N, 3)
+    assert fit.value(f) == pytest.approx(float(fit.u @ cross_entropy(f, fit.Y1.astype(bool))),
+                                         rel=1e-12)
+
+
+def test_multinomial_fenchel_young_and_feasible_scale():
+    rng = np.random.RandomState(12)
+    fit = _multinomial(rng)
+    f = rng.randn(N, 3)
+    theta = fit.dual_point(f)
+    # l(f) + l*(z) = <z, f> at z = l'(f), summed with the weights u.
+    zf = float(np.sum(-theta * f))
+    assert fit.value(f) - fit.dual_value(theta) == pytest.approx(zf, rel=1e-10, abs=1e-12)
+    for _ in range(5):
+        other = fit.dual_point(3 * rng.randn(N, 3)) * 3.0
+        s = fit.feasible_scale(other)
+        assert 0 < s < 1
+        assert np.isfinite(fit.dual_value(s * other))
+        assert fit.dual_value(min(1.0, 1.01 * s) * other) == -np.inf
+        # weak Fenchel-Young inequality at the feasible point
+        assert fit.value(f) - fit.dual_value(s * other) >= float(np.sum(-s * other * f)) - 1e-12
+    assert fit.dual_value(np.zeros((N, 3))) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_multinomial_cvxpy_loss_and_errors():
+    cp = pytest.importorskip("cvxpy")
+    from radonsolve.datafits import Multinomial
+
+    rng = np.random.RandomState(13)
+    fit = _multinomial(rng)
+    f = rng.randn(N, 3)
+    F = cp.Variable((N, 3))
+    F.value = f
+    assert float(fit.cvxpy_loss(F).value) == pytest.approx(fit.value(f), rel=1e-12)
+    with pytest.raises(ValueError, match="class indices"):
+        Multinomial(np.array([0.5, 1.0]), np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match="n_classes"):
+        Multinomial(np.array([0, 3]), np.array([0.5, 0.5]), n_classes=2)

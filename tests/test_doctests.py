@@ -9,6 +9,7 @@ matplotlib, tqdm, pandas, dask) is missing is skipped; any other import error fa
 import ast
 import doctest
 import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -37,25 +38,28 @@ def _import(name):
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] in OPTIONAL:
-            pytest.skip(f"{name} needs the optional dependency {exc.name}")
+        # The module may re-raise the ImportError with an install hint: walk the chain.
+        err = exc
+        while err is not None:
+            top = (getattr(err, "name", None) or "").split(".")[0]
+            if top in OPTIONAL and importlib.util.find_spec(top) is None:
+                pytest.skip(f"{name} needs the optional dependency {top}")
+            err = err.__cause__ or err.__context__
         raise
-
-
-def _numba_py_funcs(module):
-    # numba dispatchers are not routines to DocTestFinder; their docstrings live on py_func.
-    for name, obj in vars(module).items():
-        func = getattr(obj, "py_func", None)
-        if inspect.isfunction(func) and func.__module__ == module.__name__:
-            yield name, func
 
 
 def _doctests(module):
     finder = doctest.DocTestFinder()
     tests = finder.find(module, module.__name__)
-    for name, func in _numba_py_funcs(module):
-        tests += finder.find(func, f"{module.__name__}.{name}", module=module,
-                             globs=vars(module).copy())
+    found = {t.name for t in tests}
+    # A numba dispatcher is found through its __wrapped__ where doctest unwraps; elsewhere
+    # its docstring is reached through py_func.
+    for name, obj in vars(module).items():
+        func = getattr(obj, "py_func", None)
+        qualname = f"{module.__name__}.{name}"
+        if (inspect.isfunction(func) and func.__module__ == module.__name__
+                and qualname not in found):
+            tests += finder.find(func, qualname, module=module, globs=vars(module).copy())
     return [t for t in tests if t.examples]
 
 
@@ -138,7 +142,9 @@ def function_problems(qualname, func, bound):
         return [f"{qualname}: no docstring"]
     doc = inspect.cleandoc(func.__doc__)
     problems = []
-    if not doc.splitlines()[0].strip():
+    lines = doc.splitlines()
+    # cleandoc drops leading blank lines, so a missing summary shows as a leading section.
+    if len(lines) > 1 and set(lines[1].strip()) == {"-"}:
         problems.append(f"{qualname}: no summary line")
     if _parameters(func, bound) and not has_section(doc, "Parameters"):
         problems.append(f"{qualname}: no Parameters section")
@@ -198,9 +204,84 @@ def module_problems(module):
     return problems
 
 
-# Modules whose code is being rewritten: their remaining gaps are listed here, to be cleared
-# as the rewrites land. Delete an entry once the checker passes without it.
-EXEMPT = set()
+# Callables of modules whose code is being rewritten, not yet documented: to be cleared as
+# the rewrites land. test_exemptions_are_current fails on an entry that no longer needs it.
+EXEMPT = {
+    "radonsolve.certificate.search.ascend",
+    "radonsolve.certificate.sweep2d.SweepEvents.matches",
+    "radonsolve.certificate.sweep2d.SweepEvents.merge",
+    "radonsolve.classifier.RadonReLUClassifier.decision_function",
+    "radonsolve.classifier.RadonReLUClassifier.predict",
+    "radonsolve.classifier.RadonReLUClassifier.predict_log_proba",
+    "radonsolve.classifier.RadonReLUClassifier.predict_proba",
+    "radonsolve.classifier.objective",
+    "radonsolve.datafits.Datafit.conjugate",
+    "radonsolve.datafits.Datafit.cvxpy_loss",
+    "radonsolve.datafits.Datafit.derivative",
+    "radonsolve.datafits.Datafit.dual_point",
+    "radonsolve.datafits.Datafit.dual_value",
+    "radonsolve.datafits.Datafit.feasible_scale",
+    "radonsolve.datafits.Datafit.gradient",
+    "radonsolve.datafits.Datafit.hessian",
+    "radonsolve.datafits.Datafit.initial_prediction",
+    "radonsolve.datafits.Datafit.inverse_link",
+    "radonsolve.datafits.Datafit.losses",
+    "radonsolve.datafits.Datafit.magnitude",
+    "radonsolve.datafits.Datafit.scale",
+    "radonsolve.datafits.Datafit.second_derivative",
+    "radonsolve.datafits.Datafit.value",
+    "radonsolve.datafits.Logistic",
+    "radonsolve.datafits.Multinomial.hessian",
+    "radonsolve.datafits.Multinomial.scale",
+    "radonsolve.model_selection.RadonReLUClassifierCV.decision_function",
+    "radonsolve.model_selection.RadonReLUClassifierCV.predict",
+    "radonsolve.model_selection.RadonReLUClassifierCV.predict_log_proba",
+    "radonsolve.model_selection.RadonReLUClassifierCV.predict_proba",
+    "radonsolve.refine.RefinementRound",
+    "radonsolve.refine.certify",
+    "radonsolve.solvers.logistic.CvxpyLogistic",
+    "radonsolve.solvers.logistic.CvxpyLogistic.solve",
+    "radonsolve.solvers.logistic.LogisticProblem.affine_pinv",
+    "radonsolve.solvers.logistic.LogisticProblem.best_dual",
+    "radonsolve.solvers.logistic.LogisticProblem.dual_objective",
+    "radonsolve.solvers.logistic.LogisticProblem.dual_point",
+    "radonsolve.solvers.logistic.LogisticProblem.dual_theta",
+    "radonsolve.solvers.logistic.LogisticProblem.dual_value",
+    "radonsolve.solvers.logistic.LogisticProblem.gap_for_sup",
+    "radonsolve.solvers.logistic.LogisticProblem.gap_parts",
+    "radonsolve.solvers.logistic.LogisticProblem.hessian",
+    "radonsolve.solvers.logistic.LogisticProblem.logit_grad",
+    "radonsolve.solvers.logistic.LogisticProblem.logits2",
+    "radonsolve.solvers.logistic.LogisticProblem.loss",
+    "radonsolve.solvers.logistic.LogisticProblem.losses",
+    "radonsolve.solvers.logistic.LogisticProblem.objective",
+    "radonsolve.solvers.logistic.LogisticProblem.penalty",
+    "radonsolve.solvers.logistic.LogisticProblem.probs",
+    "radonsolve.solvers.logistic.LogisticProblem.ridge_penalty",
+    "radonsolve.solvers.logistic.LogisticProblem.skip_connection",
+    "radonsolve.solvers.logistic.LogisticProblem.theta",
+    "radonsolve.solvers.logistic.LogisticResult",
+    "radonsolve.solvers.logistic.SignedDictionary.atoms",
+    "radonsolve.solvers.logistic.SignedDictionary.columns",
+    "radonsolve.solvers.logistic.SignedDictionary.is_linear",
+    "radonsolve.solvers.logistic.SignedDictionary.remap",
+    "radonsolve.solvers.logistic.SignedDictionary.rmatvec",
+    "radonsolve.solvers.logistic.SignedDictionary.toarray",
+    "radonsolve.solvers.logistic.WorkingSetNewton.solve",
+    "radonsolve.solvers.logistic.affine_fit",
+    "radonsolve.solvers.logistic.alpha_max_logistic",
+    "radonsolve.solvers.logistic.alpha_max_tied",
+    "radonsolve.solvers.logistic.cross_entropy",
+    "radonsolve.solvers.newton.DatafitProblem.affine_fit",
+    "radonsolve.solvers.newton.DatafitProblem.dual_theta",
+    "radonsolve.solvers.newton.DatafitProblem.gap_parts",
+    "radonsolve.solvers.newton.DatafitProblem.objective",
+    "radonsolve.solvers.newton.DatafitProblem.penalty",
+    "radonsolve.solvers.newton.DatafitProblem.skip_connection",
+    "radonsolve.solvers.newton.DatafitResult",
+    "radonsolve.solvers.newton.WorkingSetProxNewton.solve",
+    "radonsolve.solvers.newton.affine_basis",
+}
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
@@ -261,3 +342,12 @@ def test_section_checker_flags_what_is_missing():
     assert function_problems("p", procedure, False) == []
     assert function_problems("g", generator, False) == ["g: no Yields section"]
     assert function_problems("n", lambda: 0, False) == ["n: no docstring"]
+
+    def sections_only(a):
+        """
+        Parameters
+        ----------
+        a : int
+        """
+
+    assert function_problems("s", sections_only, False) == ["s: no summary line"]

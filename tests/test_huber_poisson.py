@@ -212,3 +212,56 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def test_huber_near_absolute_loss_converges():
+    # epsilon far below the residuals: almost every sample outside the band, the loss is
+    # nearly piecewise linear and the Newton models nearly singular (the degenerate case
+    # the proximal term of the model solve is for).
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 2)
+    y = np.sin(2 * X[:, 0]) + np.abs(X[:, 1]) + 0.3 * rng.randn(60)
+    fit = Huber(y, np.full(60, 1 / 60), 1e-4)
+    dic = ReLUDictionary(X, make_directions(8, 2, 0))
+    problem = DatafitProblem(dic, fit, 1.0)
+    problem = DatafitProblem(dic, fit, 1e-3 * alpha_max_datafit(problem))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = WorkingSetProxNewton(tol=1e-7).solve(problem)
+    ref = CvxpyDatafitSolver().solve(problem)
+    assert _rel(res.objective, ref.objective) <= 1e-6
+
+
+def test_the_driver_is_loss_agnostic():
+    # The same driver with the squared and logistic data fits reaches the optimum of the
+    # dedicated solvers (projected lasso; the classifier's Newton solver).
+    from radonsolve.datafits import Logistic, Quadratic
+    from radonsolve.lasso import ProjectedLasso
+    from radonsolve.solvers import WorkingSetCD
+    from radonsolve.solvers.logistic import LogisticProblem, WorkingSetNewton
+
+    X, y = _data("huber", N=50, seed=9)
+    u = np.full(50, 1 / 50)
+    dic = ReLUDictionary(X, make_directions(8, 2, 0))
+    res = WorkingSetProxNewton(tol=1e-10).solve(DatafitProblem(dic, Quadratic(y, u), 1e-2))
+    ref = WorkingSetCD(tol=1e-10).solve(ProjectedLasso(dic, y[:, None], u, 1e-2))
+    assert _rel(res.objective, ref.objective) <= 1e-8
+    labels = (y > np.median(y)).astype(float)
+    res = WorkingSetProxNewton(tol=1e-10).solve(DatafitProblem(dic, Logistic(labels, u), 1e-2))
+    ref = WorkingSetNewton(tol=1e-10).solve(LogisticProblem(dic, labels.astype(int), u, 1e-2, 2))
+    assert _rel(res.objective, ref.objective) <= 1e-8
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_alpha_max_function_and_path_follow_the_loss(loss):
+    from radonsolve import alpha_max, radon_path
+
+    X, y = _data(loss, N=40, d=1, seed=10)
+    am = alpha_max(X, y, loss=loss, epsilon=0.2)
+    model = RadonReLURegressor(alpha=1.0, loss=loss, epsilon=0.2).fit(X, y)
+    assert am == pytest.approx(model.alpha_max_, rel=1e-12)
+    assert am != pytest.approx(alpha_max(X, y), rel=1e-3)
+    path = radon_path(X, y, n_alphas=4, eps=1e-2, loss=loss, epsilon=0.2)
+    assert path.alphas[0] == pytest.approx(am)
+    assert path.n_neurons[0] == 0 and path.n_neurons[-1] > 0
+    assert np.all(np.diff(path.objectives) < 0)

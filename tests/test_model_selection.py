@@ -169,11 +169,14 @@ def test_verbose_shows_progress(capsys, data_1d):
     assert "CV fits" in out.err and "CV chose alpha" in out.out
 
 
+# Folds are defined on rows: a weight of 2 and a repeated row are not the same split, so
+# this check cannot pass; it is skipped rather than run as an expected failure (it is the
+# slowest check: many refits).
+_NOT_APPLICABLE = {"check_sample_weight_equivalence_on_dense_data"}
+
+
 def _expected_failed(estimator):
     return {
-        # Folds are defined on rows: a weight of 2 and a repeated row are not the same split.
-        "check_sample_weight_equivalence_on_dense_data":
-            "cross-validation folds split rows, so weights are not repetitions",
         # When CV chooses alpha_max (iris: linear is as good as it gets), the refit's solver
         # finds the affine fit optimal on its first check and reports n_iter_ = 0.
         "check_non_transformer_estimators_n_iter":
@@ -184,7 +187,10 @@ def _expected_failed(estimator):
 @parametrize_with_checks(
     [RadonReLURegressorCV(n_alphas=2, eps=0.05, cv=2, directions=4, refine=False,
                           certificate_budget=20, cv_certificate_budget=20, random_state=0),
-     RadonReLUClassifierCV(n_alphas=2, eps=0.05, cv=2, directions=4, random_state=0)],
+     RadonReLUClassifierCV(n_alphas=1, cv=2, directions=4, random_state=0)],
     expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
+    name = getattr(check, "func", check).__name__
+    if name in _NOT_APPLICABLE:
+        pytest.skip("weights are not repetitions under cross-validation")
     check(estimator)

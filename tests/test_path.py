@@ -154,6 +154,11 @@ def test_verbose_shows_a_progress_bar(capsys):
     X, y = make_piecewise_linear_1d(30, random_state=10)
     radon_path(X, y, n_alphas=3, verbose=1)
     assert "path" in capsys.readouterr().err
+    # verbose=2: the fits get verbose=1, and the exchange rounds of a 2-D fit get a bar too.
+    X2, y2 = make_relu_ridges_2d(40, random_state=10)
+    radon_path(X2, y2, alphas=[1e-2], directions=4, random_state=0, verbose=2)
+    out = capsys.readouterr()
+    assert "refinement rounds" in out.err and "[refine] round 0" in out.out
 
 
 def test_progress_bar_without_tqdm_is_silent(monkeypatch, capsys):

@@ -19,8 +19,10 @@ dual feasible for (P), so ``sup_w eta`` turns the finite duality gap into a gap 
 This package computes
 
 - :func:`eta`: eta on given directions, exactly, O(N log N) per direction (``core``);
-- :func:`exact_certificate_2d`: the exact supremum for d = 2 by a rotating sweep over the
-  N (N - 1) / 2 angles at which the sorted order of projections changes;
+- :func:`exact_certificate_2d`: the exact supremum for d = 2 by branch-and-bound over angle
+  intervals (:func:`eta_upper_bound_2d`) and a rotating sweep, over the angles where the
+  sorted order of projections changes, of the intervals the bound cannot discard, in O(N)
+  memory;
 - :func:`search_certificate`: a searched (not proven) supremum for any d, from many candidate
   directions followed by local ascent with exact line searches along great circles;
 - :func:`duality_gap_for_P`: the duality gap of (P) given ``sup eta``;

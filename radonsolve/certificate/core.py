@@ -52,7 +52,18 @@ class Certificate:
     index: int = -1
 
     def holds(self, tol=0.0):
-        """True when the certificate proves optimality: exact and ``eta <= 1 + tol``."""
+        """True when the certificate proves optimality: exact and ``eta <= 1 + tol``.
+
+        Parameters
+        ----------
+        tol : float, default=0.0
+            Allowed excess of ``eta`` over 1.
+
+        Returns
+        -------
+        bool
+            False for a searched (inexact) certificate, whatever its value.
+        """
         return bool(self.exact and self.eta <= 1.0 + tol)
 
 

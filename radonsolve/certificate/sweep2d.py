@@ -5,20 +5,24 @@ since eta(w) = eta(-w)). The half circle is cut into angle intervals, processed 
 level:
 
 1. **Bound.** On an interval every projection ``x_n . w(theta)`` stays in an exactly
-   computed range ``[lo_n, hi_n]`` (a sinusoid's range on an arc), so each hinge
-   ``max(x_n . w - b, 0)`` stays within ``mid_n(b) +- rad_n(b)`` and
-   ``||c(w, b)|| <= ||sum_n q_n mid_n(b)|| + sum_n ||q_n|| rad_n(b)``: piecewise linear in b
-   with kinks at the 2N range ends, maximized over b in one O(N log N) pass. An interval
-   whose bound cannot beat the best value found (nor, when directions are requested, the
-   threshold) is discarded.
-2. **Count.** The pairs of points that change order inside an interval (narrower than pi)
-   are exactly the inversions between the sorted orders at its two ends; a merge sort
-   counts them in O(N log N).
-3. **Sweep.** A surviving interval with few such events is swept exactly: its events are
-   enumerated as those inversions (O(N log N + events)), sorted by angle, and the order and
-   each anchor's gradient are updated event by event; between events each anchor's
-   correlation is ``||G^T w(theta)||`` for a fixed 2 x T matrix G, maximized in closed form.
-   A surviving interval with many events is halved.
+   computed range ``[lo_n, hi_n]`` (a sinusoid's range on an arc). For a bias b, the points
+   whose range lies above b contribute exactly ``q_n (x_n . w - b)``, affine in w; the
+   points whose range contains b contribute a hinge within ``[0, hi_n - b]``. The affine
+   part's norm is convex in w, so its maximum over the arc is at most that over the
+   vertices of the triangle holding the arc; the crossing points add their worst case. The
+   result bounds ``max_b ||c(w(theta), b)||`` on the interval, is tight to second order in
+   the width (only O(N width) points cross), and costs one pass over the 2N sorted range
+   ends (:func:`eta_upper_bound_2d`). An interval whose bound cannot beat the best value
+   found (nor, when directions are requested, the threshold) is discarded.
+2. **Count.** A pair of points changes order at most once inside an interval narrower than
+   pi, so the order changes of [t0, t1] are those between the sorted orders at t0 and at
+   t1, counted by insertion sorts from the order at the centre (O(N + changes)).
+3. **Sweep.** A surviving interval with few order changes (a few per point) is swept
+   exactly: its events are enumerated by a merge sort of the end ranks
+   (O(N log N + events)), sorted by angle, and the order and each anchor's gradient are
+   updated event by event; between events each anchor's correlation is
+   ``||G^T w(theta)||`` for a fixed 2 x T matrix G, maximized in closed form. A surviving
+   interval with many changes is halved.
 
 Memory is O(N T) per worker plus the events of one interval (a bounded multiple of N, except
 where many pairs are exactly tied at one angle); the work is the bound passes plus the events
@@ -27,8 +31,6 @@ Intervals are independent, so they run in parallel (``n_jobs``); every decision 
 on per-interval results reduced in interval order, so the result does not depend on
 ``n_jobs``.
 """
-
-import math
 
 import numpy as np
 from joblib import Parallel, delayed

@@ -18,7 +18,23 @@ from numba.extending import register_jitable
 
 @njit(cache=True)
 def gram_cd_epochs(H, C, V, HV, alpha, n_epochs):
-    """Run ``n_epochs`` cyclic block-CD epochs in place on V (k, T); HV = H @ V is kept."""
+    """Run ``n_epochs`` cyclic block-CD epochs in place on V (k, T); HV = H @ V is kept.
+
+    Parameters
+    ----------
+    H : ndarray of shape (k, k)
+        Gram matrix ``G_ws^T G_ws`` of the working set.
+    C : ndarray of shape (k, T)
+        ``G_ws^T b``.
+    V : ndarray of shape (k, T)
+        Coefficients, updated in place.
+    HV : ndarray of shape (k, T)
+        ``H @ V``, kept up to date in place.
+    alpha : float
+        Regularization strength.
+    n_epochs : int
+        Number of passes over the k blocks.
+    """
     k, T = V.shape
     delta = np.empty(T)
     for _ in range(n_epochs):
@@ -54,6 +70,27 @@ def gram_objective_and_gap(H, C, V, HV, bb, alpha):
     """Restricted primal, dual and gap from Gram quantities.
 
     ||rho||^2 = ||b||^2 - 2 <V, C> + <V, HV>;  G^T rho = C - HV;  <b, rho> = ||b||^2 - <V, C>.
+
+    Parameters
+    ----------
+    H : ndarray of shape (k, k)
+        Gram matrix ``G_ws^T G_ws`` of the working set.
+    C : ndarray of shape (k, T)
+        ``G_ws^T b``.
+    V : ndarray of shape (k, T)
+        Coefficients.
+    HV : ndarray of shape (k, T)
+        ``H @ V``.
+    bb : float
+        ``||b||^2``.
+    alpha : float
+        Regularization strength.
+
+    Returns
+    -------
+    primal : float
+    dual : float
+        Dual objective at the residual rescaled into the restricted dual constraints.
     """
     k, T = V.shape
     vc = 0.0
@@ -82,6 +119,12 @@ def gram_objective_and_gap(H, C, V, HV, bb, alpha):
 
 
 # ---------------------------------------------------------------------- exact active set
+# The helpers of lasso_active_set are register_jitable, not njit: as njit dispatchers each
+# was compiled once per combination of int64 and constant (Literal[int]) arguments at its
+# call sites, 8 extra compiles on the first fit; as overloads they are typed on plain int64
+# and compiled with the solver (they stay callable from Python, uncompiled, for tests).
+# lasso_active_set uses error_model="numpy": its divisions are by positive pivots, and the
+# zero-division checks of the default model only made it larger to compile.
 @register_jitable
 def _chol_append(L, na, H, act, j, ridge):
     """Append atom j to the Cholesky factor L of H[act[:na], act[:na]] (in place)."""
@@ -181,6 +224,8 @@ def _smallest(vals, n, m, out):
     compiled sort routines doubled the compile time of the solver for a few short lists.
     """
     filled = 0
+    if m <= 0:
+        return filled
     for i in range(n):
         x = vals[i]
         if filled == m and not x < vals[out[m - 1]]:
@@ -233,6 +278,34 @@ def lasso_active_set(H, c, v, alpha, max_iter, rtol, ridge, max_add, cap, n_trac
 
     Returns (n_iter, converged): converged means a fresh gradient satisfies the optimality
     conditions to ``rtol * alpha``.
+
+    Parameters
+    ----------
+    H : ndarray of shape (k, k)
+        Gram matrix.
+    c : ndarray of shape (k,)
+        Linear term.
+    v : ndarray of shape (k,)
+        Starting coefficients, overwritten with the solution.
+    alpha : float
+        Regularization strength.
+    max_iter : int
+        Maximum steps.
+    rtol : float
+        Tolerance of the optimality conditions, relative to alpha.
+    ridge : float
+        Relative pivot threshold below which an entering column counts as dependent.
+    max_add : int
+        Violators entering at once.
+    cap : int
+        Rank bound on the number of active atoms.
+    n_track : int
+        Candidates whose gradient is kept exact between full refreshes.
+
+    Returns
+    -------
+    n_iter : int
+    converged : bool
     """
     k = H.shape[0]
     cap = min(cap + max_add + 1, k)
@@ -540,7 +613,24 @@ def lasso_active_set(H, c, v, alpha, max_iter, rtol, ridge, max_add, cap, n_trac
 def local_max_candidates(score, offsets, in_ws, alpha):
     """Atoms outside the working set whose score exceeds alpha and is a local maximum
     along the biases of their direction, among the atoms outside the working set (ties
-    count as maxima)."""
+    count as maxima).
+
+    Parameters
+    ----------
+    score : ndarray of shape (n_atoms,)
+        Correlation norm of each atom.
+    offsets : ndarray of int, shape (n_directions + 1,)
+        First atom of each direction (``ReLUDictionary.direction_offsets``).
+    in_ws : ndarray of bool, shape (n_atoms,)
+        Atoms already in the working set.
+    alpha : float
+        Regularization strength.
+
+    Returns
+    -------
+    ndarray of int64
+        Candidate atom indices, in increasing order.
+    """
     n = score.shape[0]
     D = offsets.shape[0] - 1
     out = np.empty(n, dtype=np.int64)

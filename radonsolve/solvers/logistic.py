@@ -126,10 +126,10 @@ class SignedDictionary:
     >>> from radonsolve.solvers.logistic import SignedDictionary
     >>> X = np.array([[0.0], [1.0], [2.0]])
     >>> dic = SignedDictionary(X, np.ones((1, 1)))
-    >>> dic.toarray()
+    >>> dic.toarray()       # max(x - 1, 0), max(1 - x, 0), and the linear neuron x - 0
     array([[0., 1., 0.],
-           [1., 0., 1.],
-           [2., 0., 2.]])
+           [0., 0., 1.],
+           [1., 0., 2.]])
     """
 
     def __init__(self, X, directions, two_sided=True, linear=True):

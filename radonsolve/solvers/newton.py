@@ -15,7 +15,10 @@ point, and holds no loss-specific code:
   exactly by the active-set method of the squared-loss solver; an Armijo backtracking line
   search on (S) makes the step. A zero curvature (Huber samples outside the band) gets a
   tiny floor, ``1e-8`` of the largest, so every model is strictly convex: any positive
-  metric gives a descent direction, and the line search takes care of the step length;
+  metric gives a descent direction, and the line search takes care of the step length.
+  Where the active-set method still stops short on a nearly singular model (measured:
+  Huber with epsilon far below the residuals, a nearly piecewise-linear loss), a proximal
+  term ``mu max(diag S) I`` is added, growing until the model solve converges;
 - one structured pass ``Phi^T theta`` over all atoms prices them (theta the dual point,
   minus the gradient in the outputs); the most violating local maxima along each
   direction's biases enter (as many as there are nonzero atoms, at least ``ws_start``), zero
@@ -48,6 +51,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
@@ -291,13 +295,10 @@ class WorkingSetProxNewton:
                 S = H_VV - H_AV.T @ Hinv_AV
                 S = np.ascontiguousarray(0.5 * (S + S.T))
                 gS = g_V - Hinv_AV.T @ g_A
-                c = np.ascontiguousarray(S @ b_V - gS)
                 # Exact model solve (to rounding relative to alpha): inner steps are cheap
                 # next to forming the Hessian, and exact models make the outer iteration
                 # converge fast once the support is found.
-                x = b_V.copy()
-                lasso_active_set(S, c, x, alpha, self.max_inner, 1e-10, SINGULAR, MAX_ADD,
-                                 len(x), N_TRACK)
+                x = _model_lasso(S, b_V, gS, alpha, self.max_inner)
                 d_V = x - b_V
             else:
                 d_V = np.zeros(0)
@@ -309,7 +310,7 @@ class WorkingSetProxNewton:
             # Near the optimum the predicted decrease falls below the rounding of the
             # objective: take the full step unless the objective visibly increases (and
             # stop when that no longer shrinks the gap).
-            noise = 1e-13 * (1.0 + abs(obj))
+            noise = 1e-13 * (abs(obj) + problem.scale)
             if descent > noise or not np.isfinite(descent):
                 break
             tiny = -descent <= 1e3 * noise
@@ -328,6 +329,9 @@ class WorkingSetProxNewton:
                     accepted = True
                     break
                 t *= 0.5
+            if self.verbose > 2:
+                print(f"[prox-newton]   step {steps}: gap {gap:.3e}, predicted decrease "
+                      f"{-descent:.3e}, step length {t:.3g}{'' if accepted else ' (rejected)'}")
             if not accepted:
                 break
             beta, F, obj = newb, newF, new_obj
@@ -412,8 +416,30 @@ class WorkingSetProxNewton:
                              dual=dual)
 
 
+def _model_lasso(S, v, gS, alpha, max_inner):
+    """Minimizer x of the Newton model ``0.5 (x - v)^T S (x - v) + gS^T (x - v) + alpha |x|_1``.
+
+    Solved exactly by the active-set lasso. When S is (numerically) singular along a
+    violating atom (near-duplicate columns, or Huber samples outside the band leaving
+    fewer curvatures than unknowns) the active-set method can stop short; then a
+    proximal term ``mu max(diag S) I`` is added, growing until it converges: any positive
+    definite model still gives a descent direction, and the line search does the rest.
+    """
+    ridge = 0.0
+    scale = float(np.max(S.diagonal(), initial=0.0)) or 1.0
+    while True:
+        Sr = S + ridge * scale * np.eye(len(v)) if ridge else S
+        c = np.ascontiguousarray(Sr @ v - gS)
+        x = v.copy()
+        _, ok = lasso_active_set(np.ascontiguousarray(Sr), c, x, alpha, max_inner, 1e-10,
+                                 SINGULAR, MAX_ADD, len(x), N_TRACK)
+        if ok or ridge >= 1e-2:
+            return x
+        ridge = 1e-10 if not ridge else 100.0 * ridge
+
+
 def _chol_solve(L, B):
-    from scipy.linalg import solve_triangular
+    """``(L L^T)^{-1} B`` from the lower Cholesky factor L."""
     return solve_triangular(L.T, solve_triangular(L, B, lower=True), lower=False)
 
 

@@ -29,6 +29,12 @@ class CvxpySolver:
     max_dense_entries : int
         Refuse dictionaries with more than this many matrix entries.
     verbose : int
+        Above 1, cvxpy's solver prints its log.
+    tol : float or None, default=None
+        Stored for the solver protocol; the accuracy is set by the solver's own tolerances
+        (Clarabel's default to 1e-10 here).
+    **solver_options
+        Passed to the cvxpy solver.
     """
 
     def __init__(self, solver=None, max_dense_entries=MAX_DENSE_ENTRIES, verbose=0, tol=None,
@@ -40,6 +46,28 @@ class CvxpySolver:
         self.solver_options = solver_options
 
     def solve(self, problem, warm_start=None):
+        """Solve ``problem`` (a :class:`radonsolve.lasso.ProjectedLasso`) by cvxpy.
+
+        Parameters
+        ----------
+        problem : ProjectedLasso
+            Problem (P) on a dictionary of at most ``max_dense_entries`` dense entries.
+        warm_start : tuple (idx, V) or None, default=None
+            Accepted for the solver protocol and ignored (interior-point method).
+
+        Returns
+        -------
+        SolverResult
+            Coefficients below ``1e-9`` times the largest row norm are zeroed; the objective
+            and the duality gap are recomputed at the returned coefficients.
+
+        Raises
+        ------
+        ValueError
+            If the dense dictionary would exceed ``max_dense_entries``.
+        RuntimeError
+            If cvxpy fails or returns no optimal solution.
+        """
         import cvxpy as cp
 
         t0 = time.perf_counter()
@@ -129,6 +157,28 @@ class CvxpyDatafitSolver:
 
         ``warm_start`` and ``affine`` (starting points) are accepted for the solver protocol
         and ignored: the interior-point method does not use them.
+
+        Parameters
+        ----------
+        problem : DatafitProblem
+            Problem (S) on a dictionary of at most ``max_dense_entries`` dense entries.
+        warm_start : tuple (idx, V) or None, default=None
+            Ignored.
+        affine : ndarray or None, default=None
+            Ignored.
+
+        Returns
+        -------
+        DatafitResult
+            Coefficients below ``1e-9`` times the largest are zeroed; the objective and the
+            duality gap are recomputed at the returned point.
+
+        Raises
+        ------
+        ValueError
+            If the dense dictionary would exceed ``max_dense_entries``.
+        RuntimeError
+            If cvxpy fails or returns no optimal solution.
         """
         import cvxpy as cp
 

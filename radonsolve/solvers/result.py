@@ -38,6 +38,28 @@ def merge_warm_start(warm_start, n_outputs):
 
     Returns sorted unique int64 indices and a (k, n_outputs) array; empty when there is no
     warm start. Every solver accepts ``warm_start=(idx, V)`` through this one normalization.
+
+    Parameters
+    ----------
+    warm_start : tuple (idx, V) or None
+        Atom indices (any order, repeats allowed) and their coefficients, of shape
+        ``(len(idx),)`` or ``(len(idx), n_outputs)``. Not modified.
+    n_outputs : int
+        Number of outputs T.
+
+    Returns
+    -------
+    idx : ndarray of int64, shape (k,)
+        Sorted unique atoms.
+    V : ndarray of shape (k, n_outputs)
+        Their summed coefficients.
+
+    Examples
+    --------
+    >>> from radonsolve.solvers.result import merge_warm_start
+    >>> merge_warm_start(([3, 1, 3], [1.0, 2.0, 0.5]), 1)
+    (array([1, 3]), array([[2. ],
+           [1.5]]))
     """
     if warm_start is None or not len(warm_start[0]):
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_outputs))

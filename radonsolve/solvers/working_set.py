@@ -209,6 +209,21 @@ class WorkingSetCD:
         active-set method with several. 'active_set': the former (one output only). 'cd':
         Gram block coordinate descent with Anderson acceleration (the reference baseline).
     verbose : int, default=0
+
+    Examples
+    --------
+    The working-set solver and the dense cvxpy reference agree on a small problem:
+
+    >>> import numpy as np
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> from radonsolve.lasso import ProjectedLasso
+    >>> from radonsolve.solvers import CvxpySolver, WorkingSetCD
+    >>> X = np.linspace(-1, 1, 9)[:, None]
+    >>> problem = ProjectedLasso(ReLUDictionary(X, np.ones((1, 1))), np.abs(X) ** 1.5,
+    ...                          np.full(9, 1 / 9), alpha=1e-3)
+    >>> ours, ref = WorkingSetCD(tol=1e-10).solve(problem), CvxpySolver().solve(problem)
+    >>> bool(np.isclose(ours.objective, ref.objective, rtol=1e-6))
+    True
     """
 
     def __init__(self, tol=1e-6, max_iter=100, max_epochs=20000, ws_start=50, anderson=5,
@@ -303,8 +318,16 @@ class WorkingSetCD:
 
         Parameters
         ----------
+        problem : ProjectedLasso
+            Problem (P) on a dictionary.
         warm_start : tuple (idx, V) or None
             Atoms and coefficients to start from.
+
+        Returns
+        -------
+        SolverResult
+            ``converged`` is True when the duality gap is at most ``tol`` times
+            ``problem.affine_objective``.
         """
         # The dense products here are skinny (N x a few dozen columns) or small: a
         # multithreaded BLAS gains little on them and, measured on a busy 2-core machine,
