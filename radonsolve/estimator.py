@@ -615,7 +615,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.arrangement_exact_ = bool(info["exact"])
         self.n_patterns_ = int(info["n_patterns"])
         self.directions_ = net.weights.copy()
-        self.n_iter_ = 0
+        self.n_iter_ = 1  # one convex program, solved by the cone solver
         # The program's own optimum against (P) at the recovered network.
         self.dual_gap_ = max(float(objective(net, X, y, alpha, u_all) - info["objective"]), 0.0)
         self._set_certificate(X_fit, Y[:, 0], u, alpha, net, tol)

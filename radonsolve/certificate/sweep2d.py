@@ -477,6 +477,22 @@ def _range_keys(X, rho, t0, t1):
 
 
 @njit(cache=True, nogil=True)
+def _bound_at(V, A, s, Cq, Cqh, Ca, Cah, b):
+    """The bound of one state (sure and crossing sets) at the bias b: the affine part's
+    largest norm over the triangle's vertices plus the crossing points' worst case."""
+    T = s.shape[0]
+    vmax = 0.0
+    for i in range(3):
+        v = 0.0
+        for t in range(T):
+            e = A[t, 0] * V[i, 0] + A[t, 1] * V[i, 1] - b * s[t] + Cqh[t] - b * Cq[t]
+            v += e * e
+        if v > vmax:
+            vmax = v
+    return np.sqrt(vmax) + max(Cah - b * Ca, 0.0)
+
+
+@njit(cache=True, nogil=True)
 def _bound_sorted(keys, o, X, q, qn, t0, t1):
     """Upper bound of max_b ||c(w(theta), b)|| over theta in [t0, t1] (t1 - t0 < pi).
 
@@ -488,8 +504,15 @@ def _bound_sorted(keys, o, X, q, qn, t0, t1):
     rad_n``, and the first term, convex in w, is at most its largest value at the vertices
     of the triangle that holds the arc (its ends and the tangents' intersection
     ``w(centre) / cos(half width)``). Only crossing points leave slack, and only O(N delta)
-    of them cross, so the bound is tight to second order in the width delta. Piecewise
-    convex in b with breaks at the keys: evaluated at every key, from the top down.
+    of them cross, so the bound is tight to second order in the width delta.
+
+    Between two consecutive keys the sure and crossing sets are fixed and the bound is
+    convex in b, so its maximum there is at one of the two keys, evaluated with that
+    piece's sets. The bound jumps where a point turns from crossing to sure (at its lower
+    key, its hinge's worst case ``hi_n - b`` gives way to the exact, vertex-evaluated
+    ``x_n . w - b``, which may be smaller), so each lower key is evaluated with the sets
+    of both pieces it ends: before and after the point turns sure. (At an upper key the
+    point's hinge range is ``[0, 0]``: no jump.) Evaluated at every key, from the top down.
     """
     N, T = q.shape
     half = 0.5 * (t1 - t0)
@@ -520,6 +543,10 @@ def _bound_sorted(keys, o, X, q, qn, t0, t1):
             Ca += 0.5 * qn[n]
             Cah += 0.5 * qn[n] * h
         else:
+            # the lower end of the piece above, with that piece's sets
+            val = _bound_at(V, A, s, Cq, Cqh, Ca, Cah, b)
+            if val > best:
+                best = val
             n = k - N
             h = keys[n]
             for t in range(T):
@@ -530,15 +557,7 @@ def _bound_sorted(keys, o, X, q, qn, t0, t1):
                 s[t] += q[n, t]
             Ca -= 0.5 * qn[n]
             Cah -= 0.5 * qn[n] * h
-        vmax = 0.0
-        for i in range(3):
-            v = 0.0
-            for t in range(T):
-                e = A[t, 0] * V[i, 0] + A[t, 1] * V[i, 1] - b * s[t] + Cqh[t] - b * Cq[t]
-                v += e * e
-            if v > vmax:
-                vmax = v
-        val = np.sqrt(vmax) + max(Cah - b * Ca, 0.0)
+        val = _bound_at(V, A, s, Cq, Cqh, Ca, Cah, b)
         if val > best:
             best = val
     return best

@@ -444,8 +444,12 @@ class WorkingSetCD:
                 f"above the tolerance {tol_abs:.3e}. Increase max_iter or tol.",
                 ConvergenceWarning)
         keep = np.any(V != 0, axis=1)
+        # n_iter counts what max_iter bounds: working-set iterations. The initial pricing
+        # pass that finds the start optimal (alpha >= alpha_max) counts as the first, as
+        # scikit-learn expects n_iter_ >= 1. Restricted-solver steps are in timing_/verbose.
+        self.n_inner_ = inner_total
         return SolverResult(idx=idx[keep], coef=V[keep], objective=primal, dual_gap=gap,
-                            n_iter=inner_total, converged=converged, history=history,
+                            n_iter=max(it, 1), converged=converged, history=history,
                             time=time.perf_counter() - t0)
 
     @staticmethod
