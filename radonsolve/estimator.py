@@ -169,6 +169,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         (P) itself) is below ``tol`` times the objective of the affine fit.
     max_iter : int, default=100
         Maximum number of working-set iterations of the "cd" solver.
+    n_jobs : int or None, default=None
+        Parallel workers (joblib threads) for the certificate over all directions: the
+        exact 2-D sweep's angle intervals, or the d >= 3 search's ascents. None means 1
+        (joblib's convention); -1 all cores. The result does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of directions.
     warm_start : bool, default=False
@@ -257,11 +261,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "n_jobs": [None, numbers.Integral],
     }
 
     def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto", solver="auto", refine="auto",
                  max_rounds=30, max_time=None, certificate_budget=2000, sparsest=False,
-                 tol=1e-6, max_iter=100, random_state=None, warm_start=False, verbose=0):
+                 tol=1e-6, max_iter=100, n_jobs=None, random_state=None, warm_start=False,
+                 verbose=0):
         self.alpha = alpha
         self.loss = loss
         self.epsilon = epsilon
@@ -274,6 +280,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.sparsest = sparsest
         self.tol = tol
         self.max_iter = max_iter
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -366,7 +373,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             X_fit, Y, u, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
             tol=tol, budget=self.certificate_budget, warm_start=warm,
             random_state=self.random_state, verbose=self.verbose, warn=do_refine,
-            events=sweep_events,
+            events=sweep_events, n_jobs=self.n_jobs,
             # max_time bounds the whole fit: what validation and setup left of it
             time_limit=None if self.max_time is None else
             self.max_time - (time.perf_counter() - t0))

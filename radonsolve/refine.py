@@ -85,12 +85,14 @@ class RefinementRound:
 
 
 def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_ascent=20,
-            ascent_iter=50, random_state=None, events=None):
+            ascent_iter=50, random_state=None, events=None, n_jobs=None):
     """The certificate for a weighted projected residual ``q``: exact for d <= 2, else searched.
 
     For d >= 3, ``budget`` candidates, ascent from the ``n_ascent`` best and from every row of
     ``active_directions`` (sliding the current neurons); ``top_k`` violators are returned.
-    For d = 2, ``events`` (a :class:`SweepEvents` of X) saves rebuilding the critical angles.
+    For d = 2, ``events`` (a :class:`SweepEvents` of X) saves merging duplicate points again.
+    ``n_jobs`` runs the 2-D sweep's angle intervals or the search's ascents in parallel
+    (joblib threads); the result does not depend on it.
     """
     d = X.shape[1]
     if alpha <= 0:
@@ -106,7 +108,7 @@ def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_asc
                            directions=np.ones((1, 1)), etas=np.asarray(e, dtype=float),
                            n_evaluated=1)
     if d == 2:
-        return exact_certificate_2d(X, q, alpha, top_k=top_k, events=events)
+        return exact_certificate_2d(X, q, alpha, top_k=top_k, events=events, n_jobs=n_jobs)
     extra = None
     if active_directions is not None and len(active_directions):
         extra = np.asarray(active_directions, dtype=float)
@@ -114,7 +116,7 @@ def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_asc
                               n_ascent=n_ascent, max_ascent_iter=ascent_iter,
                               random_state=random_state,
                               extra_directions=extra,
-                              ascend_extra=extra is not None)
+                              ascend_extra=extra is not None, n_jobs=n_jobs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,7 +358,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
              top_k=None, warm_start=None, random_state=None, verbose=0, warn=True,
              polish="auto", polish_iter=200, prune_after="auto", n_ascent=50, ascent_iter=20,
              ascend_active=True, confirm=8, max_search_scale=8, stall=(5, 1e-3),
-             time_limit=None, events=None, bound_budget="auto"):
+             time_limit=None, events=None, bound_budget="auto", n_jobs=None):
     """Solve (P) by exchange rounds on a changing set of directions.
 
     Parameters
@@ -409,8 +411,9 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
     time_limit : float or None
         Seconds: no new round starts after this much time (the round running may finish).
     events : SweepEvents or None
-        For two features, the critical angles of exactly these rows of X, built by the
-        caller once for several fits on the same X (a regularization path); None: built here.
+        For two features, the merged duplicate points of exactly these rows of X, built by
+        the caller once for several fits on the same X (a regularization path); None: built
+        here.
     bound_budget : "auto", float or None
         Seconds of branch-and-bound (:func:`radonsolve.certificate.bound_certificate`) per
         round in which the searched certificate would stop the loop (d >= 3, one output):
@@ -418,6 +421,9 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
         it finds above the threshold are added otherwise. "auto": 60 s for d = 3, off for
         d >= 4 (pass a number to try it there); None or 0: off. Never more than what is left
         of ``time_limit``.
+    n_jobs : int or None, default=None
+        Parallel workers (joblib threads) for the certificate: the 2-D sweep's angle
+        intervals, or the d >= 3 search's ascents. The result does not depend on it.
 
     Notes
     -----
@@ -526,7 +532,7 @@ def exchange(X, Y, u, alpha, directions, solver, *, max_rounds=30, tol=1e-6, bud
                 c = certify(X, q_cert, alpha, active_directions=active,
                             budget=int(budget * search_scale), top_k=top_k,
                             n_ascent=int(n_ascent * search_scale), ascent_iter=ascent_iter,
-                            random_state=rng, events=events)
+                            random_state=rng, events=events, n_jobs=n_jobs)
             timing["certify"] += time.perf_counter() - tic
             e = max(c.eta, finite_eta)
             if alpha <= 0:

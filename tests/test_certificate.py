@@ -327,6 +327,128 @@ def test_exact_2d_pruning_keeps_the_supremum():
             assert np.all(c.etas > thr) and np.all(c.etas <= c.eta * (1 + 1e-12))
 
 
+# Residuals of 2-D fits (tests/test_invariances.py: _data(seed, n, 2), alpha = 0.03
+# alpha_max, 8 initial directions, tol=1e-9) on which the interval bound of the branch and
+# bound was invalid: the bound of the piece of biases ending at a point's lower range end
+# was evaluated only after that point had turned from "crossing" to "sure", so the
+# interval holding the supremum was pruned and the fits stopped above the optimum.
+FIT_RESIDUALS = [
+    # _data(2, 12, 2) rotated by 2.5 rad; eta on 200001 angles: 1.0000077973 at 2.7336
+    dict(
+        X=np.array([
+            [0.6231607082538121, 0.03753807357152008],
+            [-0.015026009665125977, 1.0299785805421304],
+            [-0.4339640116577167, -0.2464048608414286],
+            [1.0325368284865033, 0.339217851143602],
+            [0.17212516047844503, -0.5216020392444569],
+            [0.3190884987564061, 0.6352292966002612],
+            [-0.09469461087542061, -0.35190008991193383],
+            [-0.03569317392554056, -0.30582210662925235],
+            [-0.9680850514701201, 0.26617236619115137],
+            [0.5479893964487718, 0.37139217706646455],
+            [0.233569904783045, -0.20210736965341813],
+            [-0.9566645285052895, 0.02672328182103338],
+        ]),
+        q=np.array([
+            0.0030222163368742593, 8.156011224400745e-06, 0.004989164000217831,
+            -0.002080749690662877, -0.0020207708585089183, 0.0008456671221083105,
+            -0.002061903656252151, -0.0036335362241713062, 0.0003779610364681014,
+            -0.0017952897795440977, 0.004856512832672238, -0.0025074271304257917,
+        ]),
+        alpha=0.0012116037076059386,
+    ),
+    # _data(0, 9, 2); eta on 200001 angles: 1.0004050627 at 2.6292
+    dict(
+        X=np.array([
+            [0.2739233746429086, -0.4604265724722594],
+            [-0.9180529521276106, -0.9669447289429418],
+            [0.6265404784005448, 0.8255111545554434],
+            [0.21327155153435973, 0.4589931219679968],
+            [0.08724998293084574, 0.8701448475755365],
+            [0.6317071082430643, -0.9945229996597038],
+            [0.7148085531751387, -0.9328288493890713],
+            [0.45931089285988813, -0.648688758794882],
+            [0.7263578446997732, 0.08292244049818343],
+        ]),
+        q=np.array([
+            0.0013542792202163403, -0.0011935006248333477, -0.000670496973711951,
+            0.004892610242351668, -0.003868337449272897, 0.0015719057449669767,
+            -0.00635025324767601, 0.004880499318571811, -0.0006167062306125907,
+        ]),
+        alpha=0.0018482374927102255,
+    ),
+]
+
+
+def lipschitz_slack(X, q, alpha, step):
+    """Most that eta can exceed its largest value on a grid of angles spaced by step.
+
+    eta(theta) is the max over anchors k of ||sum_n q_n ((x_n - x_k) . w(theta))_+|| /
+    alpha, each Lipschitz in theta with constant sum_n ||q_n|| ||x_n - x_k|| / alpha.
+    """
+    qn = np.linalg.norm(q.reshape(len(X), -1), axis=1)
+    L = (np.linalg.norm(X[:, None, :] - X[None, :, :], axis=2) @ qn).max() / alpha
+    return 0.5 * L * step
+
+
+def assert_matches_grid(X, q, alpha, cert, n_grid):
+    th = np.linspace(0.0, np.pi, n_grid)
+    e, _, _ = eta(X, q, alpha, angles_to_dirs(th))
+    assert e.max() <= cert.eta * (1 + 1e-12)
+    assert cert.eta <= e.max() + lipschitz_slack(X, q, alpha, th[1] - th[0]) + 1e-12 * e.max()
+
+
+@pytest.mark.parametrize("case", range(len(FIT_RESIDUALS)))
+def test_exact_2d_fit_residuals(case):
+    X, q, alpha = (FIT_RESIDUALS[case][k] for k in ("X", "q", "alpha"))
+    cert = exact_certificate_2d(X, q, alpha)
+    assert cert.eta == pytest.approx(brute_sup_2d(X, q, alpha), rel=1e-12)
+    assert_matches_grid(X, q, alpha, cert, 200001)
+    assert cert.eta > 1.0 and np.any(cert.etas > 1.0)  # the violation the fit must see
+    # The root cause: the bound of every interval of the first levels holds on it.
+    for n_int in (16, 64):
+        edges = np.linspace(0.0, np.pi, n_int + 1)
+        for t0, t1 in zip(edges[:-1], edges[1:]):
+            e, _, _ = eta(X, q, alpha, angles_to_dirs(np.linspace(t0, t1, 2001)))
+            assert eta_upper_bound_2d(X, q, alpha, t0, t1) >= e.max()
+
+
+def random_planar_residual(rng, target):
+    """Small random points and projected random residual, rotated so that the largest eta
+    on a dense grid sits at the angle ``target`` (None: where it falls)."""
+    N = int(rng.randint(5, 31))
+    T = 2 if rng.rand() < 0.25 else 1
+    X = rng.uniform(-1.0, 1.0, (N, 2))
+    u = rng.uniform(0.5, 2.0, N)
+    P = AffineProjector(X, u / u.sum())
+    q = P.sqrt_u[:, None] * P.project(P.sqrt_u[:, None] * rng.standard_normal((N, T)))
+    if target is not None:
+        th = np.linspace(0.0, np.pi, 20001)
+        e, _, _ = eta(X, q, 1.0, angles_to_dirs(th))
+        # eta(R x, w) = eta(x, R^T w): rotating X by r moves every angle by +r
+        r = target - th[np.argmax(e)]
+        X = X @ np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]]).T
+    return X, (q[:, 0] if T == 1 else q)
+
+
+# Near the ends of the half circle (0 and pi are one direction reversed), near pi / 2
+# (the second coordinate's sign, and an edge of the first intervals) and anywhere.
+@pytest.mark.parametrize("target", [1e-4, 1e-3, 0.5 * np.pi - 1e-3, 0.5 * np.pi,
+                                    0.5 * np.pi + 1e-3, np.pi - 1e-3, np.pi - 1e-4, None])
+def test_exact_2d_matches_dense_grid_on_small_residuals(target):
+    rng = np.random.RandomState(int(1e6 * (target or 7.0)) % 2 ** 31)
+    for _ in range(40):
+        X, q = random_planar_residual(rng, target)
+        alpha = 1.0
+        cert = exact_certificate_2d(X, q, alpha, top_k=int(rng.rand() < 0.5) * 10)
+        assert_matches_grid(X, q, alpha, cert, 20001)
+        # the bound on intervals around the target, across the seam at pi and anywhere
+        for width in (1.0, 0.2, 0.02):
+            t0 = rng.uniform(-np.pi, np.pi) if target is None else target - rng.rand() * width
+            e, _, _ = eta(X, q, alpha, angles_to_dirs(np.linspace(t0, t0 + width, 1001)))
+            assert eta_upper_bound_2d(X, q, alpha, t0, t0 + width) >= e.max()
+
+
 @pytest.mark.parametrize("s", [1e-12, 1e-6, 1.0, 1e6, 1e12])
 def test_certificates_invariant_to_scale(s):
     # eta is dimensionless: X -> s X, q -> q / sqrt(s), alpha -> alpha sqrt(s) keeps it, so no

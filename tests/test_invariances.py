@@ -35,19 +35,6 @@ SETTINGS_1D = settings(max_examples=15, deadline=None, derandomize=True, databas
 # examples, and the extreme scales given explicitly.
 SETTINGS_2D = settings(max_examples=5, deadline=None, derandomize=True, database=None,
                        phases=PHASES, suppress_health_check=[HealthCheck.too_slow])
-# The exact 2-D certificate of the certificate package (restructured in issue 12) misses
-# violations that the previous certificate.py (commit 103dce0) found, so some 2-D fits stop
-# above the optimum, certified or not. Reproductions (8 initial directions, tol=1e-9):
-# - _data(2, 12, 2) rotated by 2.5 rad, alpha = 0.03 alpha_max: certified at 0.0052100196,
-#   optimum 0.0052100023 (arrangement program; also the old certificate's exchange); for
-#   the final residual, eta on a 200001-angle grid is 1.0000078 at theta = 2.7336 (the old
-#   sweep: the same), the new sweep reports 1.00000001.
-# - _data(0, 9, 2), alpha = 0.03 alpha_max: the rounds stall at certificate 1.000174,
-#   objective 0.0099481215; optimum 0.0099478519.
-# - _data(9437177, 11, 2), Y = [y, y], alpha = 0.3 sqrt(2) alpha_max(y): certified at
-#   0.1020688, the old certificate's exchange reaches 0.1020625.
-CERT_2D = pytest.mark.xfail(strict=False, reason="exact 2-D certificate misses violations "
-                            "(certificate package regression); see the comment above")
 
 seeds = st.integers(0, 2 ** 31 - 1)
 exponents = st.integers(-12, 12)
@@ -220,14 +207,12 @@ def test_integer_weights_are_repeated_rows_2d(seed, n, frac):
     _check_weights(seed, n, 2, frac)
 
 
-@CERT_2D
 @SETTINGS_2D
 @given(seed=seeds, n=st.integers(8, 14), frac=fractions, shift_exp=st.integers(-3, 3))
 def test_translation_2d(seed, n, frac, shift_exp):
     _check_translation(seed, n, 2, frac, shift_exp)
 
 
-@CERT_2D
 @SETTINGS_2D
 @given(seed=seeds, n=st.integers(8, 14), frac=fractions, angle=st.floats(0.0, 2 * np.pi))
 def test_rotation_2d(seed, n, frac, angle):
@@ -240,7 +225,7 @@ def test_rotation_2d(seed, n, frac, angle):
 
 
 @pytest.mark.parametrize("shift", [1e-3, 1.0, 1e3])
-@pytest.mark.parametrize("angle", [0.0, 1.0, pytest.param(2.5, marks=CERT_2D)])
+@pytest.mark.parametrize("angle", [0.0, 1.0, 2.5])
 def test_translation_and_rotation_2d_fixed_cases(shift, angle):
     X, y = _data(2, 12, 2)
     alpha = _alpha(X, y, 0.03)
@@ -267,7 +252,6 @@ def test_y_rescaling_2d(seed, n, frac, k):
     _check_y_scale(seed, n, 2, frac, k)
 
 
-@CERT_2D
 @SETTINGS_2D
 @given(seed=seeds, n=st.integers(8, 12), frac=fractions)
 def test_duplicated_outputs_2d(seed, n, frac):
@@ -276,7 +260,7 @@ def test_duplicated_outputs_2d(seed, n, frac):
 
 @pytest.mark.parametrize("seed, n, frac, angle", [
     (1, 10, 0.1, 0.0), (3, 12, 0.03, 0.0), (4, 10, 0.3, 1.0),
-    pytest.param(2, 12, 0.03, 2.5, marks=CERT_2D), pytest.param(0, 9, 0.03, 0.0, marks=CERT_2D)])
+    (2, 12, 0.03, 2.5), (0, 9, 0.03, 0.0)])
 def test_certified_2d_fit_matches_the_arrangement_program(seed, n, frac, angle):
     # The invariance tests trust certified_; the exact program over all activation patterns
     # (DESIGN §8) is an independent check of that trust on small problems.

@@ -175,20 +175,10 @@ def test_verbose_shows_progress(capsys, data_1d):
 _NOT_APPLICABLE = {"check_sample_weight_equivalence_on_dense_data"}
 
 
-def _expected_failed(estimator):
-    return {
-        # When CV chooses alpha_max (iris: linear is as good as it gets), the refit's solver
-        # finds the affine fit optimal on its first check and reports n_iter_ = 0.
-        "check_non_transformer_estimators_n_iter":
-            "a refit at alpha >= alpha_max needs no solver iteration",
-    }
-
-
 @parametrize_with_checks(
     [RadonReLURegressorCV(n_alphas=2, eps=0.05, cv=2, directions=4, refine=False,
                           certificate_budget=20, cv_certificate_budget=20, random_state=0),
-     RadonReLUClassifierCV(n_alphas=1, cv=2, directions=4, random_state=0)],
-    expected_failed_checks=_expected_failed)
+     RadonReLUClassifierCV(n_alphas=1, cv=2, directions=4, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     name = getattr(check, "func", check).__name__
     if name in _NOT_APPLICABLE:
