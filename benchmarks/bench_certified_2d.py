@@ -42,7 +42,8 @@ def child(n, frac, n_jobs, fit, fit_rows=None):
             warnings.simplefilter("always")
             tic, cpu = time.perf_counter(), time.process_time()
             m = n if fit_rows is None else min(n, fit_rows)
-            model = RadonReLURegressor(alpha=alpha, random_state=0).fit(X[:m], y[:m])
+            model = RadonReLURegressor(alpha=alpha, random_state=0,
+                                       n_jobs=n_jobs).fit(X[:m], y[:m])
             rec.update(fit_s=time.perf_counter() - tic, fit_cpu_s=time.process_time() - cpu,
                        fit_peak_mib=peak_mib(),
                        eta_fit=float(model.certificate_), certified=bool(model.certified_),

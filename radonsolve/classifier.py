@@ -382,13 +382,35 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
     def decision_function(self, X):
         """Logits: shape (n_samples,) for two classes (of ``classes_[1]``), else
-        (n_samples, n_classes)."""
+        (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, with the number of features seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The network's outputs; with two classes the log-odds of ``classes_[1]``.
+        """
         check_is_fitted(self, "network_")
         X = check_X_predict(X, self.n_features_in_, estimator=self)
         return self.network_.predict(X)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
+        """Class probabilities, shape (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, with the number of features seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; rows sum to one.
+        """
         F = self.decision_function(X)
         if F.ndim == 1:
             p = expit(F)
@@ -396,14 +418,36 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         return softmax(F, axis=1)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably."""
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, with the number of features seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         F = self.decision_function(X)
         if F.ndim == 1:
             F = np.column_stack([np.zeros_like(F), F])
         return log_softmax(F, axis=1)
 
     def predict(self, X):
-        """Most probable class of each row of X."""
+        """Most probable class of each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, with the number of features seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_`` (with two classes, ``classes_[1]`` where the logit is
+            positive).
+        """
         F = self.decision_function(X)
         if F.ndim == 1:
             return self.classes_[(F > 0).astype(int)]
@@ -793,6 +837,25 @@ def objective(network, X, y_enc, alpha, u, skip_penalty=0.0):
     ||skip_coef||^2``: for a network fitted with a ridge on the skip this is an upper
     bound on the fitted objective (``objective_`` counts the neurons that are linear on the
     data at their own price, which is lower).
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Single output (the logit of class 1) for two classes, else one output per class.
+    X : array-like of shape (n_samples, n_features)
+    y_enc : ndarray of int, shape (n_samples,)
+        Encoded labels in ``0 .. n_classes - 1``.
+    alpha : float
+        Regularization strength.
+    u : ndarray of shape (n_samples,)
+        Normalized sample weights.
+    skip_penalty : float, default=0.0
+        Weight of the ridge on the skip connection's linear coefficients.
+
+    Returns
+    -------
+    float
+        Weighted mean cross-entropy plus the penalties.
     """
     F = network.predict(X)
     F2 = np.column_stack([np.zeros(len(F)), F]) if F.ndim == 1 else F

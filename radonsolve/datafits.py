@@ -66,51 +66,172 @@ class Datafit:
 
     # The per-sample pieces each loss defines.
     def losses(self, f):
+        """``l(y_n, f_n)`` per sample, shifted so that its infimum over f is 0.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         raise NotImplementedError
 
     def derivative(self, f):
-        """``l'(y_n, f_n)`` per sample."""
+        """``l'(y_n, f_n)`` per sample (derivative in f).
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         raise NotImplementedError
 
     def second_derivative(self, f):
-        """``l''(y_n, f_n)`` per sample (a generalized one where l is not twice smooth)."""
+        """``l''(y_n, f_n)`` per sample (a generalized one where l is not twice smooth).
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         raise NotImplementedError
 
     def conjugate(self, t):
-        """``-l*(y_n, -t_n)`` per sample for ``t = theta / u`` (``-inf`` outside the domain)."""
+        """``-l*(y_n, -t_n)`` per sample for ``t = theta / u`` (``-inf`` outside the domain).
+
+        Parameters
+        ----------
+        t : ndarray of shape (n_samples,)
+            Dual point divided by the weights, ``theta / u``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         raise NotImplementedError
 
     def feasible_scale(self, theta):
-        """Largest s in [0, 1] with ``s * theta`` in the domain of the conjugate."""
+        """Largest s in [0, 1] with ``s * theta`` in the domain of the conjugate.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_samples,)
+            A dual point.
+
+        Returns
+        -------
+        float
+            1.0 for a loss whose conjugate is finite everywhere (the base class).
+        """
         return 1.0
 
     def initial_prediction(self):
-        """A constant output from which Newton's method starts safely."""
+        """A constant output from which Newton's method starts safely.
+
+        Returns
+        -------
+        float
+            0.0 in the base class; e.g. the log of the weighted mean for Poisson.
+        """
         return 0.0
 
     def inverse_link(self, f):
-        """Prediction of the model from its output f."""
+        """Prediction of the model from its output f.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            f itself in the base class (identity link); ``exp(f)`` for Poisson, the
+            probability ``expit(f)`` for logistic.
+        """
         return f
 
     # Assembled from the pieces.
     def value(self, f):
-        """``sum_n u_n l(y_n, f_n)``."""
+        """``sum_n u_n l(y_n, f_n)``.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        float
+        """
         return float(self.u @ self.losses(np.asarray(f, dtype=float)))
 
     def gradient(self, f):
-        """Gradient of :meth:`value` in f: ``u_n l'(y_n, f_n)``."""
+        """Gradient of :meth:`value` in f: ``u_n l'(y_n, f_n)``.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return self.u * self.derivative(np.asarray(f, dtype=float))
 
     def hessian(self, f):
-        """Diagonal of the Hessian of :meth:`value` in f: ``u_n l''(y_n, f_n)``."""
+        """Diagonal of the Hessian of :meth:`value` in f: ``u_n l''(y_n, f_n)``.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return self.u * self.second_derivative(np.asarray(f, dtype=float))
 
     def dual_point(self, f):
-        """``theta = -gradient(f)``: the dual point of the solution with outputs f."""
+        """``theta = -gradient(f)``: the dual point of the solution with outputs f.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return -self.gradient(f)
 
     def dual_value(self, theta):
-        """``-sum_n u_n l*(y_n, -theta_n / u_n)``; ``-inf`` outside the conjugate's domain."""
+        """``-sum_n u_n l*(y_n, -theta_n / u_n)``; ``-inf`` outside the conjugate's domain.
+
+        Parameters
+        ----------
+        theta : array-like of shape (n_samples,)
+            A dual point.
+
+        Returns
+        -------
+        float
+            A lower bound on the optimum of (P) when theta is dual feasible.
+        """
         theta = np.asarray(theta, dtype=float)
         c = self.conjugate(theta / self.u)
         if not np.all(np.isfinite(c)):
@@ -122,18 +243,48 @@ class Datafit:
 
         A floor for relative tolerances: when the affine fit is exact its loss is rounding,
         and a gap cannot be asked to be smaller than that.
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples,)
+            Network outputs on the data.
+
+        Returns
+        -------
+        float
+            ``sum_n u_n (|y_n| + |f_n|)^2 / 2`` in the base class.
         """
         f = np.asarray(f, dtype=float)
         return float(self.u @ (0.5 * (np.abs(self.y) + np.abs(f)) ** 2))
 
     def scale(self, A):
         """Loss of the best affine fit on the columns A (spanning [1, X]), the unit of
-        relative tolerances; at least ``1e-12 * magnitude`` there (rounding)."""
+        relative tolerances; at least ``1e-12 * magnitude`` there (rounding).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples, r)
+            Full-rank columns spanning the affine functions (see :func:`fit_affine`).
+
+        Returns
+        -------
+        float
+        """
         f = fit_affine(self, A)[1]
         return max(self.value(f), 1e-12 * self.magnitude(f))
 
     def cvxpy_loss(self, f):
-        """The loss as a cvxpy expression of the outputs f (a cvxpy vector)."""
+        """The loss as a cvxpy expression of the outputs f (a cvxpy vector).
+
+        Parameters
+        ----------
+        f : cvxpy.Expression of shape (n_samples,)
+
+        Returns
+        -------
+        cvxpy.Expression
+            Scalar, equal to :meth:`value` at the same outputs.
+        """
         raise NotImplementedError
 
 
@@ -322,6 +473,12 @@ class Logistic(Datafit):
     entropy of pi. (The classifier keeps its own multinomial-capable solver,
     :mod:`radonsolve.solvers.logistic`.)
 
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels 0 and 1.
+    u : see :class:`Datafit`
+
     Examples
     --------
     >>> import numpy as np
@@ -436,7 +593,18 @@ class Multinomial(Datafit):
         return self.u[:, None] * (self._probs(f) - self.Y1)
 
     def hessian(self, f):
-        """Per-sample blocks, shape (n_samples, K, K)."""
+        """Per-sample blocks, shape (n_samples, K, K).
+
+        Parameters
+        ----------
+        f : ndarray of shape (n_samples, K)
+            Logits.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K, K)
+            ``u_n (diag(p_n) - p_n p_n^T)`` for each sample.
+        """
         p = self._probs(np.asarray(f, dtype=float))
         H = -p[:, :, None] * p[:, None, :]
         idx = np.arange(self.n_classes)
@@ -473,7 +641,17 @@ class Multinomial(Datafit):
 
     def scale(self, A=None):
         """Loss of the best constant model (the entropy of the weighted class proportions),
-        the scale the classifier's tolerances use; A is not needed."""
+        the scale the classifier's tolerances use; A is not needed.
+
+        Parameters
+        ----------
+        A : ndarray or None, default=None
+            Ignored (accepted for the :class:`Datafit` interface).
+
+        Returns
+        -------
+        float
+        """
         prop = self.u @ self.Y1
         return float(-xlogy(prop, prop).sum())
 

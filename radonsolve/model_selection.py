@@ -474,21 +474,60 @@ alpha_max_, fit_time_
         return self._fit_cv(X, y, sample_weight)
 
     def decision_function(self, X):
-        """Logits of the refitted classifier (see :class:`~radonsolve.RadonReLUClassifier`)."""
+        """Logits of the refitted classifier (see :class:`~radonsolve.RadonReLUClassifier`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``estimator_.decision_function(X)``.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
+        """Class probabilities, shape (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X)
 
     def predict(self, X):
-        """Most probable class of each row of X."""
+        """Most probable class of each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)

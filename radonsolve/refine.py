@@ -64,7 +64,38 @@ _SAME_DIR = 1e-9
 
 @dataclass
 class RefinementRound:
-    """One round of the exchange method, as reported by ``verbose`` and stored in history."""
+    """One round of the exchange method, as reported by ``verbose`` and stored in history.
+
+    Attributes
+    ----------
+    round : int
+        Round number, from 1.
+    n_directions : int
+        Directions in the dictionary solved this round.
+    n_added : int
+        Directions added for the next round.
+    n_neurons : int
+        Atoms with nonzero coefficients in this round's solution.
+    objective : float
+        Objective of (P) restricted to this round's dictionary, at the solution.
+    eta : float
+        Certificate: the largest eta over all directions, exact, bounded or searched (see
+        ``certificate_kind``).
+    gap_P : float
+        Duality gap of (P) from that certificate.
+    time : float
+        Seconds since the start of the exchange method.
+    polished_objective : float, default=nan
+        Objective after the local descent on the active neurons (nan when not run).
+    n_pruned : int, default=0
+        Directions dropped for the next round (inactive for ``prune_after`` rounds).
+    certificate_kind : str, default=""
+        "exact", "bound" or "searched": how ``eta`` and ``gap_P`` were obtained.
+    stop_reason : str, default=""
+        Why the loop stopped, on the last round only (see :func:`exchange`).
+    eta_bound : float, default=nan
+        Proven upper bound on sup eta from branch-and-bound, where it ran this round.
+    """
 
     round: int
     n_directions: int
@@ -93,6 +124,35 @@ def certify(X, q, alpha, *, active_directions=None, budget=2000, top_k=10, n_asc
     For d = 2, ``events`` (a :class:`SweepEvents` of X) saves merging duplicate points again.
     ``n_jobs`` runs the 2-D sweep's angle intervals or the search's ascents in parallel
     (joblib threads); the result does not depend on it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    q : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Weighted projected residual ``sqrt(u) * rho``.
+    alpha : float
+        Regularization strength; at 0 the certificate is ``eta = inf`` (exact).
+    active_directions : ndarray of shape (k, n_features) or None, default=None
+        Directions of the current neurons, ascended from (d >= 3).
+    budget : int, default=2000
+        Candidate directions evaluated (d >= 3).
+    top_k : int, default=10
+        Violating directions returned (d >= 2).
+    n_ascent : int, default=20
+        Best candidates refined by local ascent (d >= 3).
+    ascent_iter : int, default=50
+        Maximum accepted steps per ascent (d >= 3).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the search (d >= 3).
+    events : SweepEvents or None, default=None
+        Distinct points of X, reused across calls (d = 2).
+    n_jobs : int or None, default=None
+        Threads (joblib convention); the result does not depend on it.
+
+    Returns
+    -------
+    Certificate
+        ``exact`` is True for d <= 2 (and at ``alpha = 0``), False for a searched one.
     """
     d = X.shape[1]
     if alpha <= 0:

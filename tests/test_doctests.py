@@ -30,8 +30,6 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 # ``python -m radonsolve`` runs the command line on import.
 MODULES = sorted(m.name for m in pkgutil.walk_packages(radonsolve.__path__, "radonsolve.")
                  if not m.name.endswith("__main__"))
-PUBLIC_MODULES = [name for name in MODULES
-                  if not any(part.startswith("_") for part in name.split("."))]
 
 
 def _import(name):
@@ -204,87 +202,13 @@ def module_problems(module):
     return problems
 
 
-# Callables of modules whose code is being rewritten, not yet documented: to be cleared as
-# the rewrites land. test_exemptions_are_current fails on an entry that no longer needs it.
-EXEMPT = {
-    "radonsolve.certificate.search.ascend",
-    "radonsolve.certificate.sweep2d.SweepEvents.matches",
-    "radonsolve.certificate.sweep2d.SweepEvents.merge",
-    "radonsolve.classifier.RadonReLUClassifier.decision_function",
-    "radonsolve.classifier.RadonReLUClassifier.predict",
-    "radonsolve.classifier.RadonReLUClassifier.predict_log_proba",
-    "radonsolve.classifier.RadonReLUClassifier.predict_proba",
-    "radonsolve.classifier.objective",
-    "radonsolve.datafits.Datafit.conjugate",
-    "radonsolve.datafits.Datafit.cvxpy_loss",
-    "radonsolve.datafits.Datafit.derivative",
-    "radonsolve.datafits.Datafit.dual_point",
-    "radonsolve.datafits.Datafit.dual_value",
-    "radonsolve.datafits.Datafit.feasible_scale",
-    "radonsolve.datafits.Datafit.gradient",
-    "radonsolve.datafits.Datafit.hessian",
-    "radonsolve.datafits.Datafit.initial_prediction",
-    "radonsolve.datafits.Datafit.inverse_link",
-    "radonsolve.datafits.Datafit.losses",
-    "radonsolve.datafits.Datafit.magnitude",
-    "radonsolve.datafits.Datafit.scale",
-    "radonsolve.datafits.Datafit.second_derivative",
-    "radonsolve.datafits.Datafit.value",
-    "radonsolve.datafits.Logistic",
-    "radonsolve.datafits.Multinomial.hessian",
-    "radonsolve.datafits.Multinomial.scale",
-    "radonsolve.model_selection.RadonReLUClassifierCV.decision_function",
-    "radonsolve.model_selection.RadonReLUClassifierCV.predict",
-    "radonsolve.model_selection.RadonReLUClassifierCV.predict_log_proba",
-    "radonsolve.model_selection.RadonReLUClassifierCV.predict_proba",
-    "radonsolve.refine.RefinementRound",
-    "radonsolve.refine.certify",
-    "radonsolve.solvers.logistic.CvxpyLogistic",
-    "radonsolve.solvers.logistic.CvxpyLogistic.solve",
-    "radonsolve.solvers.logistic.LogisticProblem.affine_pinv",
-    "radonsolve.solvers.logistic.LogisticProblem.best_dual",
-    "radonsolve.solvers.logistic.LogisticProblem.dual_objective",
-    "radonsolve.solvers.logistic.LogisticProblem.dual_point",
-    "radonsolve.solvers.logistic.LogisticProblem.dual_theta",
-    "radonsolve.solvers.logistic.LogisticProblem.dual_value",
-    "radonsolve.solvers.logistic.LogisticProblem.gap_for_sup",
-    "radonsolve.solvers.logistic.LogisticProblem.gap_parts",
-    "radonsolve.solvers.logistic.LogisticProblem.hessian",
-    "radonsolve.solvers.logistic.LogisticProblem.logit_grad",
-    "radonsolve.solvers.logistic.LogisticProblem.logits2",
-    "radonsolve.solvers.logistic.LogisticProblem.loss",
-    "radonsolve.solvers.logistic.LogisticProblem.losses",
-    "radonsolve.solvers.logistic.LogisticProblem.objective",
-    "radonsolve.solvers.logistic.LogisticProblem.penalty",
-    "radonsolve.solvers.logistic.LogisticProblem.probs",
-    "radonsolve.solvers.logistic.LogisticProblem.ridge_penalty",
-    "radonsolve.solvers.logistic.LogisticProblem.skip_connection",
-    "radonsolve.solvers.logistic.LogisticProblem.theta",
-    "radonsolve.solvers.logistic.LogisticResult",
-    "radonsolve.solvers.logistic.SignedDictionary.atoms",
-    "radonsolve.solvers.logistic.SignedDictionary.columns",
-    "radonsolve.solvers.logistic.SignedDictionary.is_linear",
-    "radonsolve.solvers.logistic.SignedDictionary.remap",
-    "radonsolve.solvers.logistic.SignedDictionary.rmatvec",
-    "radonsolve.solvers.logistic.SignedDictionary.toarray",
-    "radonsolve.solvers.logistic.WorkingSetNewton.solve",
-    "radonsolve.solvers.logistic.affine_fit",
-    "radonsolve.solvers.logistic.alpha_max_logistic",
-    "radonsolve.solvers.logistic.alpha_max_tied",
-    "radonsolve.solvers.logistic.cross_entropy",
-    "radonsolve.solvers.newton.DatafitProblem.affine_fit",
-    "radonsolve.solvers.newton.DatafitProblem.dual_theta",
-    "radonsolve.solvers.newton.DatafitProblem.gap_parts",
-    "radonsolve.solvers.newton.DatafitProblem.objective",
-    "radonsolve.solvers.newton.DatafitProblem.penalty",
-    "radonsolve.solvers.newton.DatafitProblem.skip_connection",
-    "radonsolve.solvers.newton.DatafitResult",
-    "radonsolve.solvers.newton.WorkingSetProxNewton.solve",
-    "radonsolve.solvers.newton.affine_basis",
-}
+# Qualified names (module.function or module.Class.method) exempt from the numpydoc check,
+# e.g. while a module is being rewritten. test_exemptions_are_current fails on an entry that
+# no longer needs it.
+EXEMPT = set()
 
 
-@pytest.mark.parametrize("name", PUBLIC_MODULES)
+@pytest.mark.parametrize("name", MODULES)
 def test_numpydoc_sections(name):
     module = _import(name)
     problems = [p for p in module_problems(module) if p.split(":")[0] not in EXEMPT]
@@ -294,7 +218,7 @@ def test_numpydoc_sections(name):
 def test_exemptions_are_current():
     # A stale exemption hides nothing but must not linger.
     found = set()
-    for name in PUBLIC_MODULES:
+    for name in MODULES:
         try:
             module = importlib.import_module(name)
         except ImportError:

@@ -21,6 +21,24 @@ CHUNK_ENTRIES = 2_000_000
 # Validation helpers
 # ---------------------------------------------------------------------------------------
 def validate(X, q, alpha):
+    """Checked float64 X (N, d), q (N, T) and a positive alpha; warns if q is not projected.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    q : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Weighted projected residual.
+    alpha : float
+        Positive regularization strength.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        C-contiguous.
+    q : ndarray of shape (n_samples, n_outputs)
+        Always 2-D, C-contiguous.
+    alpha : float
+    """
     X = np.ascontiguousarray(as_float_array(X, "X"))
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array, got shape {X.shape}.")
@@ -40,6 +58,13 @@ def validate(X, q, alpha):
 
 
 def check_orthogonal(X, q):
+    """Warn (UserWarning) when q is not orthogonal to the affine functions of X.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    q : ndarray of shape (n_samples, n_outputs)
+    """
     # Everything here (half-sphere, biases only at data projections) relies on q being
     # orthogonal to affine functions; a raw residual silently gives a wrong certificate.
     qn = np.linalg.norm(q, axis=0)
@@ -60,6 +85,19 @@ def check_orthogonal(X, q):
 
 
 def unit_rows(W, d):
+    """Rows of W scaled to unit length (C-contiguous), errors naming ``directions``.
+
+    Parameters
+    ----------
+    W : array-like of shape (n_directions, d)
+        Finite nonzero directions.
+    d : int
+        Number of features.
+
+    Returns
+    -------
+    ndarray of shape (n_directions, d)
+    """
     W = np.atleast_2d(as_float_array(W, "directions"))
     if W.ndim != 2 or W.shape[1] != d:
         raise ValueError(f"directions must have shape (n_directions, {d}), got {W.shape}.")
@@ -70,7 +108,19 @@ def unit_rows(W, d):
 
 
 def canonical(W, b):
-    """Flip (w, b) -> (-w, -b) so that the first nonzero coordinate of w is positive."""
+    """Flip (w, b) -> (-w, -b) so that the first nonzero coordinate of w is positive.
+
+    Parameters
+    ----------
+    W : array-like of shape (k, n_features)
+    b : array-like of shape (k,)
+
+    Returns
+    -------
+    W : ndarray of shape (k, n_features)
+    b : ndarray of shape (k,)
+        New arrays; the inputs are not modified.
+    """
     W = np.array(W, dtype=float, ndmin=2, copy=True)
     b = np.array(b, dtype=float, ndmin=1, copy=True)
     first = np.argmax(np.abs(W) > 1e-12, axis=1)
@@ -90,6 +140,23 @@ def best_bias(p, q, order, c_out):
     Recurrence from the top: c_j = c_{j+1} + (p_(j+1) - p_(j)) S_{j+1} with S the suffix sum
     of q. Every term is a gap times a suffix sum, which avoids the cancellation of
     ``S1 - p S0`` when the projections are large compared with their spread.
+
+    Parameters
+    ----------
+    p : ndarray of shape (n_samples,)
+        Projections of the data on one direction.
+    q : ndarray of shape (n_samples, n_outputs)
+    order : ndarray of int, shape (n_samples,)
+        Sorting permutation of p.
+    c_out : ndarray of shape (n_outputs,)
+        Receives the best correlation vector.
+
+    Returns
+    -------
+    value2 : float
+        ``||c||^2`` of the best bias.
+    position : int
+        Its position in the sorted order.
     """
     N, T = q.shape
     S = np.zeros(T)
@@ -116,6 +183,19 @@ def best_bias(p, q, order, c_out):
 
 @njit(cache=True, nogil=True)
 def eta_batch(P, O, q, val2, idx, bias, corr):
+    """:func:`best_bias` for each row of P, written into the output arrays (in place).
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_directions, n_samples)
+        Projections, one direction per row.
+    O : ndarray of int, shape (n_directions, n_samples)
+        Sorting permutations of the rows of P.
+    q : ndarray of shape (n_samples, n_outputs)
+    val2, idx, bias, corr : ndarray
+        Outputs of shapes (n_directions,), (n_directions,), (n_directions,) and
+        (n_directions, n_outputs): squared best norm, data index, bias, correlation.
+    """
     D = P.shape[0]
     T = q.shape[1]
     c = np.zeros(T)
@@ -135,6 +215,22 @@ def eta_raw(X, q, W, n_jobs=1):
 
     Chunks of directions are independent, so ``n_jobs`` threads share them (numpy's sort and
     the kernel release the GIL) without changing any value.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    q : ndarray of shape (n_samples, n_outputs)
+    W : ndarray of shape (n_directions, n_features)
+        Unit directions.
+    n_jobs : int, default=1
+        Threads.
+
+    Returns
+    -------
+    val2 : ndarray of shape (n_directions,)
+    idx : ndarray of int64, shape (n_directions,)
+    bias : ndarray of shape (n_directions,)
+    corr : ndarray of shape (n_directions, n_outputs)
     """
     N = X.shape[0]
     D = W.shape[0]
@@ -175,7 +271,18 @@ def eta_raw(X, q, W, n_jobs=1):
 
 
 def check_n_jobs(n_jobs):
-    """Number of workers from joblib's convention (None: 1; -1: all cores)."""
+    """Number of workers from joblib's convention (None: 1; -1: all cores).
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        Nonzero; a negative value counts back from the number of cores.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
     if n_jobs is None:
         return 1
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:

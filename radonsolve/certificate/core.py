@@ -131,6 +131,17 @@ def eta(X, q, alpha, directions, *, return_correlation=False):
         Index of the data point whose projection is the maximizing bias.
     correlation : ndarray of shape (n_directions,) or (n_directions, n_outputs)
         Only with ``return_correlation``; shape follows q.
+
+    Examples
+    --------
+    On four points of a line, with a q orthogonal to 1 and to x, the best atom has its
+    bias at x = 1, where ``sum_n q_n max(x_n - 1, 0) = 1``:
+
+    >>> import numpy as np
+    >>> from radonsolve.certificate import eta
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> eta(X, np.array([1.0, -2.0, 1.0, 0.0]), 0.5, np.ones((1, 1)))
+    (array([2.]), array([1.]), array([1]))
     """
     single = np.asarray(q).ndim == 1
     X, q, alpha = validate(X, q, alpha)

@@ -120,6 +120,33 @@ def ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
 
     The starts are independent, so they run in parallel; each start walks the random circles
     from its own offset, so the result does not depend on the number of threads.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    q : ndarray of shape (n_samples, n_outputs)
+        Weighted projected residual.
+    W0 : ndarray of shape (n_starts, n_features)
+        Unit starting directions, overwritten with the ascended directions.
+    max_iter : int
+        Maximum accepted steps per start.
+    R : ndarray of shape (n_random, n_features)
+        Random unit vectors spanning the perturbation circles (shared by the starts).
+    n_perturb : int
+        Random great circles tried when the gradient steps stall.
+    rel_tol : float
+        A step is accepted only when it increases the squared correlation by more than
+        this relative amount.
+
+    Returns
+    -------
+    value2 : ndarray of shape (n_starts,)
+        Squared correlation norm ``||c(w, b)||^2`` at each final direction
+        (``eta = sqrt(value2) / alpha``).
+    anchor : ndarray of int64, shape (n_starts,)
+        Index of the data point at whose projection the bias lies.
+    n_eval : ndarray of int64, shape (n_starts,)
+        Evaluations of the correlation per start.
     """
     K, d = W0.shape
     N, T = q.shape
@@ -375,6 +402,23 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
     -------
     Certificate
         ``exact=False`` (except d = 1, where the single direction +1 is the whole sphere).
+
+    Examples
+    --------
+    The residual of the affine fit of a planted ReLU ridge in 3-D: the search finds at
+    least what 500 random directions find.
+
+    >>> import numpy as np
+    >>> from radonsolve.certificate import eta, search_certificate
+    >>> from radonsolve.dictionary import AffineProjector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 3))
+    >>> u = np.full(40, 1 / 40)
+    >>> rho = AffineProjector(X, u).project(np.sqrt(u) * np.maximum(X[:, 0] - 0.2, 0))
+    >>> q = np.sqrt(u) * rho
+    >>> cert = search_certificate(X, q, alpha=0.01, random_state=0)
+    >>> cert.exact, bool(cert.eta >= eta(X, q, 0.01, rng.standard_normal((500, 3)))[0].max())
+    (False, True)
     """
     X, q, alpha = validate(X, q, alpha)
     threads = check_n_jobs(n_jobs)

@@ -783,11 +783,41 @@ class SweepEvents:
         self.first = first
 
     def matches(self, X):
-        """True when ``X`` is the data these events were built for."""
+        """True when ``X`` is the data these events were built for.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, 2)
+
+        Returns
+        -------
+        bool
+            Same shape and the same values, in the same order.
+        """
         return X.shape == self._X.shape and np.array_equal(X, self._X)
 
     def merge(self, q):
-        """Residuals summed over duplicated points (they share every atom's value)."""
+        """Residuals summed over duplicated points (they share every atom's value).
+
+        Parameters
+        ----------
+        q : ndarray of shape (n_samples, n_outputs)
+            Residuals of the samples.
+
+        Returns
+        -------
+        ndarray of shape (n_points, n_outputs)
+            One row per distinct point (``q`` itself when there are no duplicates).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from radonsolve.certificate import SweepEvents
+        >>> ev = SweepEvents(np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]]))
+        >>> ev.merge(np.array([[1.0], [2.0], [3.0]]))
+        array([[1.],
+               [5.]])
+        """
         if self.inverse is None:
             return q
         qu = np.zeros((len(self.points), q.shape[1]))

@@ -81,6 +81,18 @@ class LogisticResult(SolverResult):
     ``logits`` the fitted logits on the training rows, and ``dual_probs`` the probabilities
     pi' of the affine-feasible dual point (None where it could not be built): the dual
     point ``theta = u (Y1 - pi')`` that a certificate over all directions is computed for.
+
+    Attributes
+    ----------
+    skip_coef : ndarray of shape (n_features,) or (n_features, n_classes)
+        Linear part of the skip connection (per class with more than two classes).
+    skip_intercept : float or ndarray of shape (n_classes,)
+    affine : ndarray of shape (r, T)
+        The skip's coefficients in the problem's affine basis.
+    logits : ndarray of shape (n_samples, T)
+        Fitted logits on the training rows.
+    dual_probs : ndarray of shape (n_samples, n_classes) or None
+        Probabilities pi' of the affine-feasible dual point.
     """
 
     skip_coef: np.ndarray = None
@@ -154,7 +166,17 @@ class SignedDictionary:
             self._lin_bias = np.zeros(0)
 
     def rmatvec(self, q):
-        """Correlations of every atom with q (shape (N,) or (N, T))."""
+        """Correlations of every atom with q (shape (N,) or (N, T)).
+
+        Parameters
+        ----------
+        q : array-like of shape (n_samples,) or (n_samples, T)
+
+        Returns
+        -------
+        ndarray of shape (n_atoms,) or (n_atoms, T)
+            ReLU atoms first, then (with ``linear=True``) the linear atoms.
+        """
         q = np.asarray(q, dtype=float)
         out = self.relu.rmatvec(q)
         if not self.linear:
@@ -164,7 +186,20 @@ class SignedDictionary:
         return np.concatenate([out, lin], axis=0)
 
     def atoms(self, idx):
-        """Oriented directions (k, d) and biases (k,) of the atoms ``idx``."""
+        """Oriented directions (k, d) and biases (k,) of the atoms ``idx``.
+
+        Parameters
+        ----------
+        idx : array-like of int, shape (k,)
+            Atom indices.
+
+        Returns
+        -------
+        directions : ndarray of shape (k, n_features)
+            Oriented unit directions (w or -w).
+        biases : ndarray of shape (k,)
+            For a linear atom, the smallest projection of the data on its direction.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         rel = idx < self.n_relu
         W = np.empty((len(idx), self.X.shape[1]))
@@ -178,10 +213,33 @@ class SignedDictionary:
         return W, b
 
     def is_linear(self, idx):
+        """Whether each atom of ``idx`` is a linear atom (not a ReLU atom).
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Atom indices.
+
+        Returns
+        -------
+        ndarray of bool of the shape of ``idx``
+        """
         return np.asarray(idx, dtype=np.int64) >= self.n_relu
 
     def columns(self, idx, X=None):
-        """Dense columns ``max(X w - b, 0)`` of the atoms ``idx`` (on the data by default)."""
+        """Dense columns ``max(X w - b, 0)`` of the atoms ``idx`` (on the data by default).
+
+        Parameters
+        ----------
+        idx : array-like of int, shape (k,)
+            Atom indices (a small subset: the result is dense).
+        X : array-like of shape (n_points, n_features) or None, default=None
+            Points to evaluate the atoms at; None uses the data.
+
+        Returns
+        -------
+        ndarray of shape (n_points, k)
+        """
         W, b = self.atoms(idx)
         X = self.X if X is None else np.asarray(X, dtype=float)
         out = X @ W.T
@@ -190,12 +248,30 @@ class SignedDictionary:
         return out
 
     def toarray(self):
-        """The full dense matrix. For tests and small problems only."""
+        """The full dense matrix. For tests and small problems only.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_atoms)
+        """
         return self.columns(np.arange(self.n_atoms))
 
     def remap(self, other, idx):
         """Indices in this dictionary of the atoms ``idx`` of ``other``, built on the same X
-        with directions that start with all of ``other``'s (-1 where absent)."""
+        with directions that start with all of ``other``'s (-1 where absent).
+
+        Parameters
+        ----------
+        other : SignedDictionary
+            The dictionary the atoms ``idx`` index into (same X, same options).
+        idx : array-like of int, shape (k,)
+            Atom indices in ``other``.
+
+        Returns
+        -------
+        ndarray of int64, shape (k,)
+            All -1 when this dictionary's directions do not start with ``other``'s.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         out = np.full(len(idx), -1, dtype=np.int64)
         D0, D1 = len(other.directions), len(self.directions)
@@ -231,6 +307,9 @@ class LogisticProblem:
     n_classes : int
         2 gives the logistic loss with one logit; more gives the multinomial loss with one
         logit per class.
+    skip_penalty : float, default=0.0
+        Weight beta of the ridge ``(beta / 2) ||c||^2`` on the skip connection's linear
+        coefficients; 0 leaves the skip unpenalized.
     """
 
     def __init__(self, dictionary, y, u, alpha, n_classes, skip_penalty=0.0):
@@ -275,51 +354,161 @@ class LogisticProblem:
 
     # ---------------------------------------------------------------- loss pieces
     def logits2(self, F):
-        """Logits of every class: (N, n_classes); for two classes (0, f)."""
+        """Logits of every class: (N, n_classes); for two classes (0, f).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits (T = 1 for two classes: the logit of class 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         if self.binary:
             return np.column_stack([np.zeros(len(F)), F[:, 0]])
         return F
 
     def probs(self, F):
+        """Class probabilities (softmax of :meth:`logits2`).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits (T = 1 for two classes: the logit of class 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         F2 = self.logits2(F)
         E = np.exp(F2 - F2.max(axis=1, keepdims=True))
         return E / E.sum(axis=1, keepdims=True)
 
     def losses(self, F):
-        """Per-sample losses, accurate when they are tiny (no 1 - p cancellation)."""
+        """Per-sample losses, accurate when they are tiny (no 1 - p cancellation).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits (T = 1 for two classes: the logit of class 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Cross-entropy of each sample's label.
+        """
         return cross_entropy(self.logits2(F), self.is_y)
 
     def loss(self, F):
+        """Weighted loss ``sum_n u_n l_n(F)``.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits (T = 1 for two classes: the logit of class 1).
+
+        Returns
+        -------
+        float
+        """
         return float(self.u @ self.losses(F))
 
     def penalty(self, V):
+        """``alpha * sum_j ||V_j||`` of the atoms' coefficients.
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_active, T)
+
+        Returns
+        -------
+        float
+        """
         if V.size == 0:
             return 0.0
         return self.alpha * float(np.linalg.norm(V, axis=1).sum())
 
     def ridge_penalty(self, B):
-        """``(beta / 2) ||c||^2`` of the affine coefficients B (r, T); 0 for a free skip."""
+        """``(beta / 2) ||c||^2`` of the affine coefficients B (r, T); 0 for a free skip.
+
+        Parameters
+        ----------
+        B : ndarray of shape (r, T) or None
+            Affine coefficients (None counts as no ridge).
+
+        Returns
+        -------
+        float
+        """
         if B is None or self.skip_penalty <= 0:
             return 0.0
         return 0.5 * float(np.sum(self.ridge[:, None] * np.asarray(B).reshape(self.r, -1) ** 2))
 
     def objective(self, F, V, B=None):
+        """Objective of (C): loss, group penalty and ridge on the skip.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits.
+        V : ndarray of shape (n_active, T)
+            Coefficients of the atoms.
+        B : ndarray of shape (r, T) or None, default=None
+            Affine coefficients (for the ridge).
+
+        Returns
+        -------
+        float
+        """
         return self.loss(F) + self.penalty(V) + self.ridge_penalty(B)
 
     def theta(self, Pi):
-        """``u (Y1 - pi)`` with the true-class entry computed as the sum of the others."""
+        """``u (Y1 - pi)`` with the true-class entry computed as the sum of the others.
+
+        Parameters
+        ----------
+        Pi : ndarray of shape (n_samples, n_classes)
+            Class probabilities (e.g. :meth:`probs`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         Th = -self.u[:, None] * Pi
         Th[self.is_y] = self.u * _others(Pi, self.is_y)
         return Th
 
     def logit_grad(self, Pi):
-        """Gradient of the weighted loss w.r.t. the logits F, shape (N, T)."""
+        """Gradient of the weighted loss w.r.t. the logits F, shape (N, T).
+
+        Parameters
+        ----------
+        Pi : ndarray of shape (n_samples, n_classes)
+            Class probabilities (e.g. :meth:`probs`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, T)
+        """
         Th = self.theta(Pi)
         return -Th[:, 1:2] if self.binary else -Th
 
     # ---------------------------------------------------------------- Hessians
     def hessian(self, Z, Pi):
-        """Hessian of the weighted loss in the coefficients of Z: (p T, p T), index j*T + t."""
+        """Hessian of the weighted loss in the coefficients of Z: (p T, p T), index j*T + t.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, p)
+            Columns whose coefficients the logits are linear in.
+        Pi : ndarray of shape (n_samples, n_classes)
+            Class probabilities at the current logits.
+
+        Returns
+        -------
+        ndarray of shape (p * T, p * T)
+        """
         p = Z.shape[1]
         T = self.T
         u = self.u
@@ -347,6 +536,15 @@ class LogisticProblem:
         have to decide on the genuinely small curvatures of nearly separable data. (With
         the ridge on the skip, its optimum is centred over the classes too, so steps stay
         in that subspace.)
+
+        Parameters
+        ----------
+        H_AA : ndarray of shape (r * T, r * T)
+            Hessian block of the affine coefficients (see :meth:`hessian`).
+
+        Returns
+        -------
+        ndarray of shape (r * T, r * T)
         """
         if self.binary:
             return _psd_pinv(H_AA)
@@ -369,6 +567,17 @@ class LogisticProblem:
         """Affine-feasible dual probabilities pi' (N, n_classes), or None if impossible.
 
         Projection in the Hessian metric (module docstring, step 2).
+
+        Parameters
+        ----------
+        Pi : ndarray of shape (n_samples, n_classes)
+            Class probabilities (e.g. :meth:`probs`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes) or None
+            None when the projection leaves the simplex or misses affine feasibility
+            beyond rounding.
         """
         A = self.A_free
         Th = self.theta(Pi)
@@ -393,14 +602,37 @@ class LogisticProblem:
         return Pp
 
     def dual_value(self, Pp, s):
-        """``sum_n u_n H((1 - s) Y1_n + s pi'_n)``, accurate when the entropies are tiny."""
+        """``sum_n u_n H((1 - s) Y1_n + s pi'_n)``, accurate when the entropies are tiny.
+
+        Parameters
+        ----------
+        Pp : ndarray of shape (n_samples, n_classes)
+            Dual probabilities pi' from :meth:`dual_point`.
+        s : float
+            Scaling of the dual point, in [0, 1].
+
+        Returns
+        -------
+        float
+            The entropy part of the dual objective (H the entropy).
+        """
         off = s * np.where(self.is_y, 0.0, Pp)                   # wrong-class masses
         delta = off.sum(axis=1)                                  # 1 - mass of the true class
         h = entr(off).sum(axis=1) - (1.0 - delta) * np.log1p(-np.minimum(delta, 1.0))
         return float(self.u @ h)
 
     def dual_theta(self, Pp):
-        """theta of pi' in logit space: (N,) for two classes, (N, K) otherwise."""
+        """theta of pi' in logit space: (N,) for two classes, (N, K) otherwise.
+
+        Parameters
+        ----------
+        Pp : ndarray of shape (n_samples, n_classes)
+            Dual probabilities.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
         Th = self.theta(Pp)
         return Th[:, 1] if self.binary else Th
 
@@ -409,6 +641,17 @@ class LogisticProblem:
 
         ``sum_n u_n H((1 - s) Y1_n + s pi'_n)``, minus ``s^2 ||X^T theta'||^2 / (2 beta)``
         with the ridge on the skip (the conjugate of ``(beta / 2) ||c||^2``).
+
+        Parameters
+        ----------
+        Pp : ndarray of shape (n_samples, n_classes)
+            Dual probabilities pi' from :meth:`dual_point`.
+        s : float
+            Scaling of the dual point, in [0, 1].
+
+        Returns
+        -------
+        float
         """
         val = self.dual_value(Pp, s)
         if self.skip_penalty > 0:
@@ -417,7 +660,20 @@ class LogisticProblem:
         return val
 
     def best_dual(self, Pp, s_max):
-        """Largest dual value over the scalings ``0 <= s <= s_max`` (concave in s)."""
+        """Largest dual value over the scalings ``0 <= s <= s_max`` (concave in s).
+
+        Parameters
+        ----------
+        Pp : ndarray of shape (n_samples, n_classes)
+            Dual probabilities.
+        s_max : float
+            Largest feasible scaling.
+
+        Returns
+        -------
+        float
+            At least 0 (the dual value at s = 0).
+        """
         at_end = self.dual_objective(Pp, s_max)
         best = max(at_end, 0.0)
         # Concave in s: when it still increases at s_max, s_max is the maximizer.
@@ -434,6 +690,26 @@ class LogisticProblem:
 
         ``corr_fn(theta)`` returns the correlations of theta with the atoms considered (the
         working set, or the whole dictionary). B: the affine coefficients (for the ridge).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits.
+        V : ndarray of shape (n_active, T)
+            Coefficients of the atoms.
+        corr_fn : callable
+            Maps a dual point theta to its correlations with the atoms considered.
+        B : ndarray of shape (r, T) or None, default=None
+            Affine coefficients.
+
+        Returns
+        -------
+        primal : float
+        dual : float
+            0.0 when no dual point could be built.
+        Pp : ndarray of shape (n_samples, n_classes) or None
+        corr : ndarray or None
+            ``corr_fn`` at the dual point.
         """
         Pi = self.probs(F)
         primal = self.objective(F, V, B)
@@ -448,7 +724,27 @@ class LogisticProblem:
 
     def gap_for_sup(self, F, V, B, Pp, corr_sup):
         """Duality gap given the largest correlation ``corr_sup`` of the dual point with
-        *any* atom (e.g. ``alpha * sup eta`` from a certificate over all directions)."""
+        *any* atom (e.g. ``alpha * sup eta`` from a certificate over all directions).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, T)
+            Logits.
+        V : ndarray of shape (n_active, T)
+            Coefficients of the atoms.
+        B : ndarray of shape (r, T) or None
+            Affine coefficients.
+        Pp : ndarray of shape (n_samples, n_classes) or None
+            Dual probabilities.
+        corr_sup : float
+            Largest correlation norm of the dual point with any atom.
+
+        Returns
+        -------
+        float
+            The primal objective itself when there is no dual point or ``corr_sup`` is not
+            finite.
+        """
         primal = self.objective(F, V, B)
         if Pp is None or not np.isfinite(corr_sup):
             return primal
@@ -457,7 +753,18 @@ class LogisticProblem:
 
     # ---------------------------------------------------------------- output
     def skip_connection(self, B):
-        """Affine coefficients (c (d[, T]), c0 ([T])) from basis coefficients B (r, T)."""
+        """Affine coefficients (c (d[, T]), c0 ([T])) from basis coefficients B (r, T).
+
+        Parameters
+        ----------
+        B : ndarray of shape (r, T)
+            Coefficients in the problem's affine basis.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_features,) or (n_features, T)
+        intercept : float or ndarray of shape (T,)
+        """
         beta = self._to_affine @ np.asarray(B).reshape(self.r, self.T)
         if self.binary:
             return beta[1:, 0], float(beta[0, 0])
@@ -467,7 +774,23 @@ class LogisticProblem:
 def cross_entropy(F2, is_y):
     """``logsumexp(F2_n) - F2_n[y_n]`` per row, accurate when it is tiny.
 
-    F2 : (N, n_classes) logits of every class; is_y : boolean one-hot mask of the labels.
+    Parameters
+    ----------
+    F2 : ndarray of shape (n_samples, n_classes)
+        Logits of every class.
+    is_y : ndarray of bool, shape (n_samples, n_classes)
+        One-hot mask of the labels.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.solvers.logistic import cross_entropy
+    >>> cross_entropy(np.zeros((1, 2)), np.array([[True, False]])).round(6)
+    array([0.693147])
     """
     Dm = F2 - F2[is_y][:, None]
     m = Dm.max(axis=1)
@@ -719,11 +1042,18 @@ class WorkingSetNewton:
 
         Parameters
         ----------
+        problem : LogisticProblem
         warm_start : tuple (idx, V) or None
             Atoms and coefficients (T columns) to start from.
         affine : ndarray of shape (problem.r, T) or None
             Starting coefficients of the skip connection in the problem's affine basis
             (e.g. the affine fit of :func:`affine_fit`).
+
+        Returns
+        -------
+        LogisticResult
+            ``converged`` is True when the duality gap is at most ``tol`` times
+            ``problem.null_objective``.
         """
         with threadpool_limits(limits=1, user_api="blas"):
             return self._solve(problem, warm_start, affine)
@@ -917,6 +1247,25 @@ def affine_fit(problem, tol=1e-12, primal_tol=1e-7, max_newton=100, B0=None):
     relative to the loss of the constant model). The second rule matters only when the
     classes are linearly separable: then there is no minimizer, the loss tends to 0 as
     the logits grow along the separating direction, and Newton steps only push them on.
+
+    Parameters
+    ----------
+    problem : LogisticProblem
+    tol : float, default=1e-12
+        Relative duality gap at which Newton stops.
+    primal_tol : float, default=1e-7
+        Relative loss at which Newton stops (separable classes).
+    max_newton : int, default=100
+        Maximum Newton steps.
+    B0 : ndarray of shape (r, T) or None, default=None
+        Starting coefficients (zero when None).
+
+    Returns
+    -------
+    B : ndarray of shape (r, T)
+        Coefficients in the problem's affine basis ``problem.A``.
+    F : ndarray of shape (n_samples, T)
+        The fitted logits ``A B``.
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return _affine_fit(problem, tol, primal_tol, max_newton, B0)
@@ -939,6 +1288,17 @@ def alpha_max_logistic(problem, F=None):
     loss with respect to the logits. When the classes are linearly separable the affine
     fit has no minimizer, the gradient tends to zero and so does alpha_max (returned at the
     approximate fit).
+
+    Parameters
+    ----------
+    problem : LogisticProblem
+        Its alpha is not used.
+    F : ndarray of shape (n_samples, T) or None, default=None
+        Logits of the affine fit, computed by :func:`affine_fit` when None.
+
+    Returns
+    -------
+    float
     """
     if F is None:
         _, F = affine_fit(problem)
@@ -960,6 +1320,24 @@ def alpha_max_tied(dictionary, y, u, n_classes, rtol=1e-7, max_steps=200):
     the end of the final bracket at which no atom enters (within ``rtol``). Finite and
     positive on separable data: the ridge keeps the affine fit bounded. Should the ratio
     cross 1 more than once, this is the crossing nearest the first bracket found.
+
+    Parameters
+    ----------
+    dictionary : SignedDictionary or ReLUDictionary
+    y : ndarray of int, shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    u : ndarray of shape (n_samples,)
+        Positive normalized sample weights.
+    n_classes : int
+    rtol : float, default=1e-7
+        Relative accuracy of the root in alpha.
+    max_steps : int, default=200
+        Maximum bracketing steps and Brent iterations.
+
+    Returns
+    -------
+    float
+        ``inf`` if atoms enter at every alpha tried, 0.0 if none enters at any.
     """
     from scipy.optimize import brentq
 
@@ -1014,6 +1392,15 @@ class CvxpyLogistic:
 
     The skip connection is kept as unpenalized variables; logistic loss via ``cp.logistic``,
     multinomial via ``cp.log_sum_exp``. Dense, small problems only.
+
+    Parameters
+    ----------
+    max_dense_entries : int, default=5_000_000
+        Refuse problems whose dense dictionary times the number of logits exceeds this.
+    verbose : int, default=0
+        Above 1, Clarabel prints its log.
+    **solver_options
+        Passed to Clarabel (its tolerances default to 1e-10 here).
     """
 
     def __init__(self, max_dense_entries=5_000_000, verbose=0, **solver_options):
@@ -1022,6 +1409,27 @@ class CvxpyLogistic:
         self.solver_options = solver_options
 
     def solve(self, problem, warm_start=None):
+        """Solve ``problem`` (:class:`LogisticProblem`) by cvxpy.
+
+        Parameters
+        ----------
+        problem : LogisticProblem
+        warm_start : tuple (idx, V) or None, default=None
+            Accepted for the solver protocol and ignored.
+
+        Returns
+        -------
+        LogisticResult
+            Coefficients below ``1e-9`` times the largest row norm are zeroed; the gap is
+            recomputed at the returned point.
+
+        Raises
+        ------
+        ValueError
+            If the dense problem would exceed ``max_dense_entries``.
+        RuntimeError
+            If cvxpy returns no optimal solution.
+        """
         import cvxpy as cp
 
         t0 = time.perf_counter()

@@ -77,9 +77,11 @@ CURVATURE_FLOOR = 1e-8
 class DatafitResult(SolverResult):
     """:class:`SolverResult` plus the skip connection and the dual point.
 
-    Attributes (besides SolverResult's)
-    -----------------------------------
+    Attributes
+    ----------
     skip_coef : ndarray of shape (n_features,)
+        Linear part of the skip connection (the attributes of :class:`SolverResult` are
+        kept).
     skip_intercept : float
     affine : ndarray of shape (r,)
         Coefficients of the skip connection in the problem's orthonormal affine basis.
@@ -110,6 +112,8 @@ class DatafitProblem:
         One output (a :class:`radonsolve.datafits.Datafit`).
     alpha : float
         Positive regularization strength.
+    basis : tuple (A, to_affine) or None, default=None
+        ``affine_basis(dictionary.X)``, computed when None (pass it to share it).
 
     Attributes
     ----------
@@ -141,19 +145,60 @@ class DatafitProblem:
         self.scale = max(self.datafit.value(f_aff), 1e-12 * self.datafit.magnitude(f_aff))
 
     def affine_fit(self):
-        """Best affine fit: coefficients in the basis A (r,) and outputs (N,); cached."""
+        """Best affine fit: coefficients in the basis A (r,) and outputs (N,); cached.
+
+        Returns
+        -------
+        B : ndarray of shape (r,)
+        F : ndarray of shape (n_samples,)
+        """
         if self._affine_B is None:
             self._affine_B, self._affine_F = fit_affine(self.datafit, self.A)
         return self._affine_B, self._affine_F
 
     def penalty(self, V):
+        """``alpha * sum_j |V_j|``.
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_active,)
+            Coefficients of the atoms.
+
+        Returns
+        -------
+        float
+        """
         return self.alpha * float(np.abs(V).sum())
 
     def objective(self, F, V):
+        """Objective of (S): data fit at the outputs plus the penalty of the coefficients.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,)
+            Outputs on the data.
+        V : ndarray of shape (n_active,)
+            Coefficients of the atoms.
+
+        Returns
+        -------
+        float
+        """
         return self.datafit.value(F) + self.penalty(V)
 
     def dual_theta(self, F):
-        """Affine-feasible dual point theta' (module docstring, steps 1-2)."""
+        """Affine-feasible dual point theta' (module docstring, steps 1-2).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,)
+            Outputs on the data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Orthogonal to the affine functions up to rounding.
+        """
         A = self.A
         theta = self.datafit.dual_point(F)
         g = A.T @ theta
@@ -176,6 +221,23 @@ class DatafitProblem:
 
         ``corr_fn(theta)``: correlations of theta with the atoms considered (the working
         set, or the whole dictionary).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,)
+            Outputs on the data.
+        V : ndarray of shape (n_active,)
+            Coefficients of the atoms.
+        corr_fn : callable
+            Maps theta to its correlations with the atoms considered.
+
+        Returns
+        -------
+        primal : float
+        dual : float
+            Dual value at theta' shrunk into the dual constraints (at least 0).
+        theta : ndarray of shape (n_samples,)
+        corr : ndarray
         """
         primal = self.objective(F, V)
         theta = self.dual_theta(F)
@@ -187,13 +249,45 @@ class DatafitProblem:
         return primal, dual, theta, corr
 
     def skip_connection(self, B):
-        """Affine coefficients (c (d,), c0) from basis coefficients B (r,)."""
+        """Affine coefficients (c (d,), c0) from basis coefficients B (r,).
+
+        Parameters
+        ----------
+        B : ndarray of shape (r,)
+
+        Returns
+        -------
+        coef : ndarray of shape (n_features,)
+        intercept : float
+        """
         beta = self._to_affine @ B
         return beta[1:], float(beta[0])
 
 
 def affine_basis(X):
-    """Orthonormal basis of span{1, X} and the map from its coefficients to ``[c0; c]``."""
+    """Orthonormal basis of span{1, X} and the map from its coefficients to ``[c0; c]``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    A : ndarray of shape (n_samples, r)
+        Orthonormal columns, r the numerical rank of ``[1, X]``.
+    to_affine : ndarray of shape (n_features + 1, r)
+        ``[c0; c] = to_affine @ B`` for the function ``A @ B``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.solvers.newton import affine_basis
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> A, to_affine = affine_basis(X)
+    >>> B = A.T @ (1.0 + 2.0 * X[:, 0])      # the function 1 + 2 x in the basis
+    >>> np.round(to_affine @ B, 10)
+    array([1., 2.])
+    """
     N = X.shape[0]
     M = np.column_stack([np.ones(N), X])
     U, s, Vt = np.linalg.svd(M, full_matrices=False)
@@ -254,9 +348,19 @@ class WorkingSetProxNewton:
     def solve(self, problem, warm_start=None, affine=None):
         """Solve ``problem`` from ``warm_start = (idx, V)`` and affine coefficients ``affine``.
 
+        Parameters
+        ----------
+        problem : DatafitProblem
+        warm_start : tuple (idx, V) or None, default=None
+            Atoms and coefficients to start from.
+        affine : ndarray of shape (r,) or None, default=None
+            Starting coefficients of the skip connection in the basis ``problem.A``.
+
         Returns
         -------
         DatafitResult
+            ``converged`` is True when the duality gap is at most ``tol`` times
+            ``problem.scale``.
         """
         with threadpool_limits(limits=1, user_api="blas"):
             return self._solve(problem, warm_start, affine)
