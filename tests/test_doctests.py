@@ -98,6 +98,14 @@ def test_doctest_runner_reports_a_wrong_example():
 
 
 # ---------------------------------------------------------------- numpydoc sections
+# Checked in every module: each function, class and method whose name has no leading
+# underscore and that is defined there (not imported) has a docstring whose first line is a
+# summary; a "Parameters" section when it takes arguments (besides self/cls); "Returns" when
+# its own body returns a value other than None, "Yields" when it yields. A class whose own
+# __init__ takes arguments has "Parameters" (or "Attributes", for dataclasses); a
+# scikit-learn estimator has Parameters, Attributes and Examples. Exempt: properties,
+# dunder and private names, inherited methods, and overrides without a docstring of their
+# own (they inherit the documented one).
 
 def has_section(doc, title):
     """Whether the cleaned docstring ``doc`` has a numpydoc section header ``title``."""

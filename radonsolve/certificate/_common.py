@@ -260,14 +260,6 @@ def eta_raw(X, q, W, n_jobs=1):
         for k0 in starts:
             run(k0)
     return val2, idx, bias, corr
-    step = max(1, CHUNK_ENTRIES // max(N, 1))
-    for k0 in range(0, D, step):
-        k1 = min(D, k0 + step)
-        P = np.ascontiguousarray(W[k0:k1] @ X.T)
-        # numpy's vectorized sort beats numba's argsort several times over
-        O = np.argsort(P, axis=1)
-        eta_batch(P, O, q, val2[k0:k1], idx[k0:k1], bias[k0:k1], corr[k0:k1])
-    return val2, idx, bias, corr
 
 
 def check_n_jobs(n_jobs):

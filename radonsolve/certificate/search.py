@@ -2,7 +2,8 @@
 
 import numba
 import numpy as np
-from numba import njit, prange
+from joblib import Parallel, delayed
+from numba import njit
 from sklearn.utils import check_random_state
 
 from ._common import best_bias, canonical, check_n_jobs, eta_raw, unit_rows, validate
@@ -107,7 +108,6 @@ def _eval_dir(X, q, w, p, c):
     return v, order[j]
 
 
-@njit(parallel=True, cache=True)
 def ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
     """Local ascent of eta from each row of W0 (in place); returns (value^2, anchor, n_eval).
 
@@ -118,8 +118,10 @@ def ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
     of points tied with the anchor, then along random great circles. The new direction
     re-chooses its bias, so eta never decreases.
 
-    The starts are independent, so they run in parallel; each start walks the random circles
-    from its own offset, so the result does not depend on the number of threads.
+    The starts are independent, so slices of them run on numba's number of threads (a
+    serial kernel that releases the GIL: it compiles several times faster than a parallel
+    one); each start walks the random circles from its own offset, so the result does not
+    depend on the number of threads.
 
     Parameters
     ----------
@@ -145,16 +147,33 @@ def ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
         (``eta = sqrt(value2) / alpha``).
     anchor : ndarray of int64, shape (n_starts,)
         Index of the data point at whose projection the bias lies.
-    n_eval : ndarray of int64, shape (n_starts,)
-        Evaluations of the correlation per start.
+    n_eval : int
+        Evaluations of the correlation, all starts together.
     """
-    K, d = W0.shape
-    N, T = q.shape
+    K = W0.shape[0]
     val2 = np.zeros(K)
     anchor = np.zeros(K, np.int64)
     evals = np.zeros(K, np.int64)
+    args = (X, q, W0, max_iter, R, n_perturb, rel_tol, val2, anchor, evals)
+    n_threads = min(numba.get_num_threads(), K)
+    if n_threads <= 1:
+        _ascend_starts(*args, 0, K)
+    else:
+        # more slices than threads: starts differ in cost (their number of steps)
+        n_tasks = min(K, 4 * n_threads)
+        bounds = [K * i // n_tasks for i in range(n_tasks + 1)]
+        Parallel(n_jobs=n_threads, backend="threading")(
+            delayed(_ascend_starts)(*args, bounds[i], bounds[i + 1]) for i in range(n_tasks))
+    return val2, anchor, int(evals.sum())
+
+
+@njit(cache=True, nogil=True)
+def _ascend_starts(X, q, W0, max_iter, R, n_perturb, rel_tol, val2, anchor, evals, k0, k1):
+    """The ascents of :func:`ascend` from rows k0..k1-1 of W0 (in place), results in place."""
+    d = W0.shape[1]
+    N, T = q.shape
     nR = R.shape[0]
-    for k in prange(K):
+    for k in range(k0, k1):
         p = np.empty(N)
         c = np.empty(T)
         A = np.empty(N)
@@ -282,7 +301,6 @@ def ascend(X, q, W0, max_iter, R, n_perturb, rel_tol):
         val2[k] = cur
         anchor[k] = m
         evals[k] = n_eval
-    return val2, anchor, evals.sum()
 
 
 def _distinct(W, vals, min_angle, limit):
