@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-__all__ = ["ReLUDictionary", "AffineProjector"]
+__all__ = ["ReLUDictionary", "AffineProjector", "relu_columns"]
 
 # Structured passes run in parallel over directions from this many (sample, direction)
 # pairs on; below it a serial pass is faster than handing work to threads.
@@ -664,11 +664,7 @@ class ReLUDictionary:
         ndarray of shape (n_points, k)
         """
         W, b = self.atoms(idx)
-        X = self.X if X is None else np.asarray(X, dtype=float)
-        out = X @ W.T
-        out -= b
-        np.maximum(out, 0.0, out=out)
-        return out
+        return relu_columns(self.X if X is None else X, W, b)
 
     def toarray(self):
         """The full dense matrix. For tests and small problems only.
@@ -678,6 +674,35 @@ class ReLUDictionary:
         ndarray of shape (n_samples, n_atoms)
         """
         return self.columns(np.arange(self.n_atoms))
+
+
+def relu_columns(X, W, b):
+    """Dense atoms ``max(X w_k - b_k, 0)`` (one column per atom).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_points, n_features)
+        Points to evaluate the atoms at.
+    W : ndarray of shape (k, n_features)
+        Directions of the atoms.
+    b : ndarray of shape (k,)
+        Biases of the atoms.
+
+    Returns
+    -------
+    ndarray of shape (n_points, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relu_columns(np.array([[0.0], [2.0]]), np.array([[1.0]]), np.array([1.0]))
+    array([[0.],
+           [1.]])
+    """
+    out = np.asarray(X, dtype=float) @ W.T
+    out -= b
+    np.maximum(out, 0.0, out=out)
+    return out
 
 
 def _n_threads():

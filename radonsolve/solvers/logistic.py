@@ -63,7 +63,7 @@ from scipy.special import entr
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ..dictionary import ReLUDictionary
+from ..dictionary import ReLUDictionary, relu_columns
 from ._cd import lasso_active_set
 from .result import SolverResult, merge_warm_start
 from .working_set import _MAX_ADD, _N_TRACK, _SINGULAR
@@ -241,11 +241,7 @@ class SignedDictionary:
         ndarray of shape (n_points, k)
         """
         W, b = self.atoms(idx)
-        X = self.X if X is None else np.asarray(X, dtype=float)
-        out = X @ W.T
-        out -= b
-        np.maximum(out, 0.0, out=out)
-        return out
+        return relu_columns(self.X if X is None else X, W, b)
 
     def toarray(self):
         """The full dense matrix. For tests and small problems only.
@@ -1115,9 +1111,9 @@ class WorkingSetNewton:
             d_A = -Hinv @ (g_A + H_AV @ d_V)
             d = np.concatenate([d_A, d_V]).reshape(p, T)
             dF = Zc @ d
-            pen0 = problem.penalty(beta[r:]) + problem.ridge_penalty(beta[:r])
-            descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) \
-                - problem.penalty(beta[r:])
+            pen_V = problem.penalty(beta[r:])
+            pen0 = pen_V + problem.ridge_penalty(beta[:r])
+            descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) - pen_V
             # Near the optimum the predicted decrease falls below the rounding of the
             # objective (a step of size e changes it by e^2 while the gap moves by e), so
             # an Armijo test on objective values cannot see it: take the full Newton step
