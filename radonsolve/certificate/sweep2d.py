@@ -36,7 +36,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from numba import njit
 
-from ._common import canonical, check_n_jobs, eta_raw, validate
+from ._common import best_bias, canonical, check_n_jobs, eta_raw, validate
 from .core import Certificate
 
 __all__ = ["SweepEvents", "exact_certificate_2d", "eta_upper_bound_2d"]
@@ -563,28 +563,6 @@ def _bound_sorted(keys, o, X, q, qn, t0, t1):
     return best
 
 
-@njit(cache=True, nogil=True)
-def _best_sorted(p, order, q):
-    """max_b ||c(w, b)||^2 for projections p sorted by order, and the anchor attaining it."""
-    N, T = q.shape
-    S = np.zeros(T)
-    C = np.zeros(T)
-    best = 0.0
-    best_k = order[N - 1]
-    for j in range(N - 2, -1, -1):
-        k1 = order[j + 1]
-        gap = p[k1] - p[order[j]]
-        v = 0.0
-        for t in range(T):
-            S[t] += q[k1, t]
-            C[t] += gap * S[t]
-            v += C[t] * C[t]
-        if v > best:
-            best = v
-            best_k = order[j]
-    return best, best_k
-
-
 def _examine_chunk(X, rho, q, qn, slack, t0s, t1s, est, level):
     """Bound of each interval; for those above ``level``, event count and centre value.
 
@@ -597,6 +575,7 @@ def _examine_chunk(X, rho, q, qn, slack, t0s, t1s, est, level):
     count = np.zeros(m, np.int64)
     mid_val = np.full(m, -1.0)
     mid_k = np.zeros(m, np.int64)
+    c_best = np.empty(q.shape[1])
     for i in range(m):
         t0, t1 = float(t0s[i]), float(t1s[i])
         p, om = _projections_sorted(X, 0.5 * (t0 + t1))
@@ -612,7 +591,8 @@ def _examine_chunk(X, rho, q, qn, slack, t0s, t1s, est, level):
         # a pair changes order once at most in [t0, t1]: in [t0, tc] or in [tc, t1]
         count[i] = (_sorted_near(_project(X, t0), om, True, near)[1]
                     + _sorted_near(_project(X, t1), om, True, near)[1])
-        mid_val[i], mid_k[i] = _best_sorted(p, om, q)
+        v, j = best_bias(p, q, om, c_best)
+        mid_val[i], mid_k[i] = v, om[j]
     return bound, count, mid_val, mid_k
 
 
