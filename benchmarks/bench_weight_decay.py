@@ -16,6 +16,10 @@ over its last iterate), and the best run over the grid is reported. Its "time to
 the first training time at which its running best got within 1e-4 (relative) of that final
 value; resolution is the evaluation interval (budget / 100).
 
+For d >= 3 at larger N (d = 10 Friedman #1 at N = 2000 and 20000, diabetes, a d = 3 ridge
+network) against Adam-then-L-BFGS training of width 512, with the targets of issue 10 and
+peak memory per fit, see ``benchmarks/bench_weight_decay_high_d.py``.
+
 Usage:
     python benchmarks/bench_weight_decay.py            # full run, about 25 minutes on 2 cores
     python benchmarks/bench_weight_decay.py --quick    # about 3 minutes

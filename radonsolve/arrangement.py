@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 
 from .network import ReLUNetwork
 from .solvers._cd import lasso_active_set
-from .solvers.working_set import _N_TRACK, _SINGULAR
+from .solvers.restricted import N_TRACK, SINGULAR
 
 __all__ = ["fit_arrangement", "arrangement_patterns"]
 
@@ -366,7 +366,7 @@ def _fit_program(X, Y, u, alpha, patterns, n_patterns, random_state, max_exact, 
         # One atom enters at a time; columns in the span of the active ones enter by a swap,
         # so the active columns stay independent (at most N of them).
         lasso_active_set(np.ascontiguousarray(G.T @ G), G.T @ bvec, x, alpha, 100000, 1e-10,
-                         _SINGULAR, 1, min(len(x), G.shape[0]), _N_TRACK)
+                         SINGULAR, 1, min(len(x), G.shape[0]), N_TRACK)
         nz = x != 0
         W, B, V, Hid = W[nz], B[nz], x[nz], Hid[:, nz]
     # Optimal skip connection given the neurons (weighted least squares): never worse than

@@ -31,6 +31,7 @@ from .network import ReLUNetwork
 __all__ = [
     "WeightDecayResult",
     "train_weight_decay",
+    "train_adam_then_lbfgs",
     "best_of_weight_decay",
     "penalized_objective",
 ]
@@ -553,6 +554,103 @@ def train_weight_decay(X, y, alpha, *, width=64, lr=1e-2, n_epochs=2000, optimiz
         n_epochs=int(epoch),
         module=module,
         params=run_params,
+    )
+
+
+def train_adam_then_lbfgs(X, y, alpha, *, width=64, lr=1e-2, adam_epochs=1000,
+                          lbfgs_epochs=1000, adam_time=None, lbfgs_time=None, lbfgs_lr=1.0,
+                          random_state=None, eval_every_seconds=None, sample_weight=None,
+                          loss="squared", n_threads=1, verbose=0):
+    """Weight-decay training in two phases: full-batch Adam, then L-BFGS from where Adam ended.
+
+    Adam finds a good basin quickly but stalls near a minimum; L-BFGS (strong Wolfe line
+    search, one iteration per epoch) then converges fast from that point. The second phase
+    starts from Adam's trained module itself (``init=`` of :func:`train_weight_decay`), so it
+    continues the same parameters, hence the same function and the same training loss.
+
+    Parameters
+    ----------
+    X, y, alpha, width, random_state, sample_weight, loss, n_threads, verbose :
+        As in :func:`train_weight_decay` (``random_state`` seeds the initialization).
+    lr : float, default=1e-2
+        Adam's learning rate.
+    adam_epochs, lbfgs_epochs : int, default=1000
+        Epochs (full-batch steps) of each phase, at most; 0 skips the phase.
+    adam_time, lbfgs_time : float or None, default=None
+        Training seconds of each phase, at most (evaluations not counted); None: no limit.
+    lbfgs_lr : float, default=1.0
+        L-BFGS's step scale (1 is its natural step; the line search adjusts it).
+    eval_every_seconds : float or None, default=None
+        As in :func:`train_weight_decay`, for both phases. None: about 100 evaluations per
+        phase, or one every 1/100 of a phase's time limit where it has one.
+
+    Returns
+    -------
+    result : WeightDecayResult
+        ``history`` runs through both phases (training seconds continue from Adam's into
+        L-BFGS's; L-BFGS's first row, the function Adam ended with, is kept), ``time`` and
+        ``n_epochs`` are the sums over the phases, ``network`` is the final one and
+        ``best_network`` the best over both phases. ``params`` holds each phase's settings
+        (``"adam"``, ``"lbfgs"``) and ``"phase_start"``, the history row where L-BFGS begins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.baselines import train_adam_then_lbfgs
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, (60, 2))
+    >>> y = np.abs(X[:, 0]) - X[:, 1]
+    >>> res = train_adam_then_lbfgs(X, y, 1e-3, width=16, adam_epochs=50, lbfgs_epochs=20,
+    ...                             random_state=0)
+    >>> res.n_epochs, bool(res.best_objective <= res.history[res.params["phase_start"], 3])
+    (70, True)
+    """
+    for name, value in (("adam_epochs", adam_epochs), ("lbfgs_epochs", lbfgs_epochs)):
+        if not _is_int(value) or value < 0:
+            raise ValueError(f"{name} must be a nonnegative integer; got {value!r}.")
+    for name, value in (("adam_time", adam_time), ("lbfgs_time", lbfgs_time)):
+        if value is not None and not _is_pos(value):
+            raise ValueError(f"{name} must be positive or None; got {value!r}.")
+    if not _is_pos(lbfgs_lr) or math.isinf(lbfgs_lr):
+        raise ValueError(f"lbfgs_lr must be a positive number; got {lbfgs_lr!r}.")
+
+    def phase(optimizer, phase_lr, n_epochs, time_budget, init, seed):
+        every = eval_every_seconds
+        if every is None and time_budget is not None:
+            every = time_budget / 100
+        # With a time limit the epoch count is not known in advance: evaluate on the clock.
+        eval_every = 10**9 if every is not None and time_budget is not None else None
+        return train_weight_decay(
+            X, y, alpha, width=width, lr=phase_lr, n_epochs=int(n_epochs),
+            optimizer=optimizer, sample_weight=sample_weight, loss=loss,
+            random_state=seed, init=init, eval_every=eval_every, eval_every_seconds=every,
+            time_budget=time_budget, n_threads=n_threads, verbose=verbose)
+
+    adam = phase("adam", lr, adam_epochs, adam_time, None, random_state)
+    # Adam's module enters as it is (not re-balanced, no neurons added): the same function.
+    lbfgs = phase("lbfgs", lbfgs_lr, lbfgs_epochs, lbfgs_time, adam.module, random_state)
+    second = lbfgs.history.copy()
+    second[:, 0] += adam.time
+    second[:, 1] += adam.n_epochs
+    history = np.vstack([adam.history, second])
+    if lbfgs.best_objective < adam.best_objective:
+        best_objective, best_network = lbfgs.best_objective, lbfgs.best_network
+    else:
+        best_objective, best_network = adam.best_objective, adam.best_network
+    return WeightDecayResult(
+        network=lbfgs.network,
+        objective=lbfgs.objective,
+        best_objective=float(best_objective),
+        best_network=best_network,
+        history=history,
+        time=float(adam.time + lbfgs.time),
+        wall_time=float(adam.wall_time + lbfgs.wall_time),
+        n_epochs=int(adam.n_epochs + lbfgs.n_epochs),
+        module=lbfgs.module,
+        params=dict(width=lbfgs.module.width, lr=float(lr), random_state=random_state,
+                    alpha=lbfgs.params["alpha"], optimizer="adam+lbfgs",
+                    adam=adam.params, lbfgs=lbfgs.params,
+                    phase_start=int(adam.history.shape[0])),
     )
 
 

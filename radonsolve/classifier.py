@@ -33,10 +33,15 @@ Biases at the data projections stay exact for any convex loss of the fitted valu
 (DESIGN §2); only the directions are sampled, and the exchange rounds (DESIGN §6) add the
 directions that violate the certificate until the duality gap of (C) itself is small.
 
+The rounds are those of every loss (:func:`radonsolve.refine.exchange` with
+:class:`LogisticFamily`): the same stopping contract, pruning of inactive directions, and
+``max_time``.
+
 Measured (standardized breast cancer, d = 30, alpha = 1e-3): 64 fixed directions give
-(C) = 0.04658; the exchange rounds with local descent reach 0.02531 in 15 rounds (24 s on a
-loaded machine), below weight-decay training of a width-256 network by L-BFGS (0.02533,
-best of two starts, 200 s each).
+(C) = 0.04658; the exchange rounds with local descent reach 0.02534 in 13 rounds, where
+the progress rule stops them (15 s on a loaded machine), and 0.02531 in 15 rounds without
+that rule (seeds 1 and 2); weight-decay training of a width-256 network by L-BFGS reaches
+0.02533 (best of two starts, 200 s each).
 """
 
 import dataclasses
@@ -47,7 +52,6 @@ import warnings
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
@@ -55,15 +59,17 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
                           check_positive_int, check_X_predict, check_X_y, normalized_weights)
-from .certificate import SweepEvents, eta, exact_certificate_2d, search_certificate
+from .certificate import (Certificate, SweepEvents, eta, exact_certificate_2d,
+                          search_certificate)
 from .directions import canonical_directions, make_directions
 from .network import ReLUNetwork
-from .refine import RefinementRound
+from .refine import ExchangeOptions, LossFamily, exchange, remap_atoms
 from .solvers.logistic import (CvxpyLogistic, LogisticProblem, SignedDictionary,
                                WorkingSetNewton, affine_fit, alpha_max_logistic,
                                alpha_max_tied, cross_entropy)
 
-__all__ = ["RadonReLUClassifier", "alpha_max_classification", "certificate_two_sided"]
+__all__ = ["LogisticFamily", "RadonReLUClassifier", "alpha_max_classification",
+           "certificate_two_sided"]
 
 SOLVERS = ("auto", "newton", "cvxpy")
 
@@ -114,7 +120,12 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         more features the rounds also add the directions of a short local descent (L-BFGS)
         of the active neurons in weight-decay form, which the searched certificate misses.
     max_rounds : int, default=30
-        Maximum number of exchange rounds; stopping there warns with ConvergenceWarning.
+        Maximum number of exchange rounds (a budget: see ``stop_reason_`` for when stopping
+        there warns with ConvergenceWarning).
+    max_time : float or None, default=None
+        Seconds the whole fit may take: checked between exchange rounds, so the round
+        running when it passes finishes (and at least one round always runs); a budget
+        like ``max_rounds``. None: no limit.
     certificate_budget : int, default=2000
         Candidate directions of the searched certificate (three or more features).
     tol : float, default=1e-6
@@ -146,9 +157,19 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     certificate_ : float
         Largest dual-certificate value eta found over all directions (both orientations):
         exact for one and two features, searched for more. Optimal for (C) iff <= 1.
+    certificate_kind_ : {"exact", "searched"}
+        "exact": the supremum itself (one and two features); "searched": the largest eta a
+        search found, a lower estimate of the supremum.
     certified_ : bool
         True only when the certificate was computed exactly and the duality gap of (C)
         (``global_gap_``) is within the tolerance (or eta <= 1 + tol).
+    stop_reason_ : str
+        Why the exchange rounds stopped, as for
+        :class:`~radonsolve.RadonReLURegressor`: "gap", "progress" (three or more
+        features: the objective fell by less than 1e-3 of itself over the last 5 rounds),
+        "no_new_directions", "max_rounds", "max_time", or "single_direction" (one
+        feature). ConvergenceWarning is raised only when the objective was still falling
+        at the stop (:func:`radonsolve.refine.exchange`, Notes).
     global_gap_ : float
         Duality gap of (C) over all directions from the certificate; a proven bound only
         when the certificate is exact.
@@ -194,6 +215,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "refine": [StrOptions({"auto"}), "boolean"],
         "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "max_time": [Interval(numbers.Real, 0, None, closed="left"), None],
         "certificate_budget": [POSITIVE_INT],
         "tol": [NONNEGATIVE_REAL],
         "max_iter": [POSITIVE_INT],
@@ -203,14 +225,15 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, alpha=1.0, *, skip_penalty="auto", directions="auto", solver="auto",
-                 refine="auto", max_rounds=30, certificate_budget=2000, tol=1e-6,
-                 max_iter=100, random_state=None, warm_start=False, verbose=0):
+                 refine="auto", max_rounds=30, max_time=None, certificate_budget=2000,
+                 tol=1e-6, max_iter=100, random_state=None, warm_start=False, verbose=0):
         self.alpha = alpha
         self.skip_penalty = skip_penalty
         self.directions = directions
         self.solver = solver
         self.refine = refine
         self.max_rounds = max_rounds
+        self.max_time = max_time
         self.certificate_budget = certificate_budget
         self.tol = tol
         self.max_iter = max_iter
@@ -239,6 +262,11 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                 not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
             raise ValueError(
                 f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
+        if self.max_time is not None and (
+                isinstance(self.max_time, bool) or not isinstance(self.max_time, numbers.Real)
+                or not self.max_time >= 0):
+            raise ValueError(f"max_time must be a nonnegative number of seconds or None; "
+                             f"got {self.max_time!r}.")
         return alpha, beta, self.solver, tol, max_iter
 
     def fit(self, X, y, sample_weight=None):
@@ -293,59 +321,25 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
             warm, affine = _warm_from_network(dic, prev["network"], problem)
         if affine is None:
             affine, _ = affine_fit(problem, primal_tol=0.1 * tol)
+        family = LogisticFamily(X_fit, y_fit, u, alpha, K, skip_penalty=beta)
+        options = ExchangeOptions(
+            max_rounds=rounds, tol=tol, budget=self.certificate_budget,
+            # The classifier's search settings (measured on breast cancer, d = 30): fewer,
+            # longer ascents, and fewer violators per round than the regressor's.
+            top_k=30 if d <= 2 else 50, n_ascent=20, ascent_iter=50, polish_iter=100,
+            ascend_active=True, stall=(5, 1e-3),
+            verbose=self.verbose, warn=do_refine,
+            # max_time bounds the whole fit: what validation and setup left of it
+            time_limit=None if self.max_time is None else
+            self.max_time - (time.perf_counter() - t0))
+        out = exchange(family, W, inner, options,
+                       warm_start=(None if warm is None else warm[0],
+                                   None if warm is None else warm[1], affine),
+                       random_state=rng)
+        problem, result, cert, gap_P, history = (out.problem, out.result, out.certificate,
+                                                 out.gap_P, out.history)
+        dic = problem.dictionary
         tol_abs = tol * problem.null_objective
-        events = {}
-        history = []
-        cert = None
-        gap_P = np.inf
-        converged = False
-        for rnd in range(rounds + 1):
-            if solver == "cvxpy":
-                result = inner.solve(problem)
-            else:
-                result = inner.solve(problem, warm_start=warm, affine=affine)
-            active = dic.atoms(result.idx)[0]
-            cert, gap_P = _certify_result(problem, result, X_fit, alpha, two_sided, active,
-                                          self.certificate_budget, rng, events)
-            history.append(RefinementRound(
-                round=rnd, n_directions=len(dic.directions), n_added=0,
-                n_neurons=len(result.idx), objective=float(result.objective),
-                eta=float(cert.eta), gap_P=float(gap_P),
-                time=time.perf_counter() - t0))
-            if self.verbose:
-                print(f"[radonsolve] classifier round {rnd}: {len(dic.directions)} directions, "
-                      f"{len(result.idx)} atoms, objective {result.objective:.10g}, eta "
-                      f"{cert.eta:.6f}, gap of (C) {gap_P:.3e}")
-            if gap_P <= tol_abs or cert.eta <= 1.0:
-                converged = True
-                break
-            if rnd == rounds:
-                break
-            cand = cert.directions
-            if d >= 3 and len(result.idx):
-                # The searched certificate misses directions that local descent of the
-                # active neurons finds (measured on breast cancer, d = 30). The linear
-                # neurons are neurons too (bias below the data).
-                Wa, ba = dic.atoms(result.idx)
-                moved = _polish_directions(X_fit, y_fit, u, alpha, beta, Wa, ba, result.coef,
-                                           result.skip_coef, result.skip_intercept)
-                cand = np.vstack([cand, moved]) if len(cand) else moved
-            new = _new_directions(dic.directions, cand)
-            if not len(new):
-                break
-            history[-1].n_added = len(new)
-            W_next = np.vstack([dic.directions, new])
-            dic_next = SignedDictionary(X_fit, W_next, two_sided=two_sided, linear=two_sided)
-            warm = (dic_next.remap(dic, result.idx), result.coef)
-            dic = dic_next
-            problem = LogisticProblem(dic, y_fit, u, alpha, K, skip_penalty=beta)
-            affine = result.affine
-        if do_refine and not converged:
-            warnings.warn(
-                f"The exchange rounds stopped after {len(history) - 1} rounds with the duality "
-                f"gap of (C) at {gap_P:.3e}, above the tolerance {tol_abs:.3e} (certificate "
-                f"{'exact' if cert.exact else 'searched'}, eta = {cert.eta:.4g}). Increase "
-                f"max_rounds or tol.", ConvergenceWarning)
 
         result = _reduce_support(result, dic, problem)
         self.classes_ = classes
@@ -355,7 +349,9 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = max(int(result.n_iter), 1)
         self.n_neurons_ = self.network_.n_neurons
-        self.certificate_ = float(cert.eta)
+        self.certificate_ = float(history[-1].eta)
+        self.certificate_kind_ = out.certificate_kind
+        self.stop_reason_ = out.stop_reason
         self.global_gap_ = float(gap_P)
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
                                                self.global_gap_ <= tol_abs))
@@ -496,7 +492,8 @@ def _new_directions(W, cand):
 
 
 def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=None,
-                          budget=2000, top_k=30, random_state=None, events=None):
+                          budget=2000, top_k=30, n_ascent=20, ascent_iter=50,
+                          random_state=None, events=None, n_jobs=None):
     """Certificate over all directions for a dual point orthogonal to the constant only.
 
     ``eta(w) = max_b max(|corr(w, b)|, |corr(-w, -b)|) / alpha`` with
@@ -519,9 +516,15 @@ def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=
         Extra starting directions of the search (three or more features).
     budget, top_k : int
         Candidates of the search, and violating directions returned.
+    n_ascent, ascent_iter : int, default=20, 50
+        Best candidates refined by local ascent, and the steps of each (three or more
+        features).
     random_state : RandomState or None
     events : dict or None
         Cache of :class:`~radonsolve.certificate.SweepEvents` for X and -X (two features).
+    n_jobs : int or None, default=None
+        Threads of the 2-D sweep or of the search's ascents; the result does not depend
+        on it.
 
     Returns
     -------
@@ -561,15 +564,15 @@ def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=
                 if s not in events:
                     events[s] = SweepEvents(Xs)
                 certs.append(exact_certificate_2d(Xs, theta, alpha, top_k=top_k,
-                                                  events=events[s]))
+                                                  events=events[s], n_jobs=n_jobs))
             else:
                 extra = None
                 if active_directions is not None and len(active_directions):
                     extra = s * np.asarray(active_directions, dtype=float)
                 certs.append(search_certificate(
-                    Xs, theta, alpha, n_candidates=budget, top_k=top_k, n_ascent=20,
-                    max_ascent_iter=50, random_state=random_state, extra_directions=extra,
-                    ascend_extra=extra is not None))
+                    Xs, theta, alpha, n_candidates=budget, top_k=top_k, n_ascent=n_ascent,
+                    max_ascent_iter=ascent_iter, random_state=random_state,
+                    extra_directions=extra, ascend_extra=extra is not None, n_jobs=n_jobs))
     best = max(certs, key=lambda c: c.eta)
     dirs = np.vstack([c.directions for c in certs])
     etas = np.concatenate([c.etas for c in certs])
@@ -580,38 +583,147 @@ def certificate_two_sided(X, theta, alpha, *, two_sided=True, active_directions=
                        index=best.index)
 
 
-def _certify_result(problem, result, X_fit, alpha, two_sided, active, budget, rng, events):
-    """Certificate of a solution and the duality gap of (C) over all directions."""
-    from .certificate import Certificate
-    Pp = result.dual_probs
-    F = result.logits
-    V = result.coef
-    if Pp is None:
+class LogisticFamily(LossFamily):
+    """The classifier's problem (C) for :func:`radonsolve.refine.exchange`.
+
+    The dictionary holds both orientations of every direction and the linear neurons when
+    the skip connection's linear weights are penalized (``skip_penalty > 0``); the dual
+    point theta is then orthogonal to the constant only, so the certificate evaluates both
+    orientations (:func:`certificate_two_sided`) and the linear neurons' best direction
+    exactly (the top left singular vector of ``X^T theta``). The polish step is the local
+    descent of the weight-decay form of (C) (module docstring).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows of positive weight.
+    y : ndarray of int, shape (n_samples,)
+        Encoded labels in ``0 .. n_classes - 1``.
+    u : ndarray of shape (n_samples,)
+        Normalized positive sample weights.
+    alpha : float
+        Positive.
+    n_classes : int
+    skip_penalty : float, default=0.0
+        Ridge weight beta on the skip's linear weights.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> import numpy as np
+    >>> from radonsolve.classifier import LogisticFamily
+    >>> from radonsolve.refine import ExchangeOptions, exchange
+    >>> from radonsolve.solvers import WorkingSetProxNewton
+    >>> X, y = make_moons(60, noise=0.1, random_state=0)
+    >>> family = LogisticFamily(X, y, np.full(60, 1 / 60), 1e-2, 2, skip_penalty=1e-2)
+    >>> out = exchange(family, np.eye(2), WorkingSetProxNewton(tol=1e-8),
+    ...                ExchangeOptions(tol=1e-6))
+    >>> out.stop_reason, out.certificate_kind
+    ('gap', 'exact')
+    """
+
+    def __init__(self, X, y, u, alpha, n_classes, skip_penalty=0.0):
+        self.X = np.ascontiguousarray(X, dtype=float)
+        self.y = y
+        self.u = u
+        self.alpha = float(alpha)
+        self.n_classes = int(n_classes)
+        self.skip_penalty = float(skip_penalty)
+        self.two_sided = self.skip_penalty > 0
+        self.name = "logistic" if self.n_classes == 2 else "multinomial"
+        # The sweep's critical angles of X and -X (two features), built once.
+        self.events = {}
+
+    def dictionary(self, directions):
+        return SignedDictionary(self.X, directions, two_sided=self.two_sided,
+                                linear=self.two_sided)
+
+    def problem(self, dictionary):
+        return LogisticProblem(dictionary, self.y, self.u, self.alpha, self.n_classes,
+                               skip_penalty=self.skip_penalty)
+
+    def scale(self, problem):
+        return problem.null_objective
+
+    def atom_directions(self, dictionary, idx):
+        idx = np.asarray(idx, dtype=np.int64)
+        D = len(dictionary.directions)
+        rel = idx < dictionary.n_relu
+        out = np.empty(len(idx), dtype=np.int64)
+        k = dictionary.relu.atom_direction[idx[rel]]
+        out[rel] = k % D if dictionary.two_sided else k
+        out[~rel] = idx[~rel] - dictionary.n_relu
+        return out
+
+    def ascent_starts(self, dictionary, idx):
+        # Oriented: each side of the two-sided search ascends from the atom's orientation.
+        return np.unique(dictionary.atoms(idx)[0], axis=0)
+
+    def remap(self, old, new, old_to_new, result):
+        idx = np.asarray(result.idx, dtype=np.int64)
+        coef = np.asarray(result.coef)
+        rel = idx < old.n_relu
+        D1 = len(new.directions)
+        # Oriented directions of the ReLU part: w's first, then -w's.
+        o2n = np.concatenate([old_to_new, np.where(old_to_new >= 0, old_to_new + D1, -1)]) \
+            if old.two_sided else old_to_new
+        i_rel, c_rel = remap_atoms(old.relu, new.relu, o2n, idx[rel], coef[rel])
+        k_lin = old_to_new[idx[~rel] - old.n_relu]
+        if np.any(k_lin < 0):
+            raise RuntimeError("an active direction was pruned")
+        return (np.concatenate([i_rel, new.n_relu + k_lin]),
+                np.concatenate([c_rel, coef[~rel]]), result.affine)
+
+    def dual(self, problem, result):
+        Pp = result.dual_probs
         # No affine-feasible dual point (possible only far from the optimum): no bound.
-        return (Certificate(eta=np.inf, direction=np.zeros(X_fit.shape[1]), bias=0.0,
-                            exact=False, directions=np.zeros((0, X_fit.shape[1])),
-                            etas=np.zeros(0), n_evaluated=0),
-                problem.objective(F, V, result.affine))
-    theta = problem.dual_theta(Pp)
-    cert = certificate_two_sided(X_fit, theta, alpha, two_sided=two_sided,
-                                 active_directions=active, budget=budget,
-                                 top_k=30 if X_fit.shape[1] <= 2 else 50,
-                                 random_state=rng, events=events)
-    if two_sided:
-        # Linear neurons are atoms too, with correlation w . X^T theta: the certificate
-        # meets them at the bias below every projection, but a search may miss the best w,
-        # which is known exactly (the top left singular vector of X^T theta).
-        G = (X_fit.T @ theta).reshape(X_fit.shape[1], -1)
-        U, sv, _ = np.linalg.svd(G, full_matrices=False)
-        if sv.size and sv[0] / alpha > cert.eta:
-            w = U[:, 0]
-            cert = dataclasses.replace(cert, eta=float(sv[0] / alpha), direction=w,
-                                       bias=float(np.min(X_fit @ w)))
-        if sv.size and sv[0] > alpha:
-            cert = dataclasses.replace(cert, directions=np.vstack([U[:, :1].T, cert.directions]),
-                                       etas=np.concatenate([[sv[0] / alpha], cert.etas]))
-    gap = problem.gap_for_sup(F, V, result.affine, Pp, alpha * cert.eta)
-    return cert, gap
+        return None if Pp is None else problem.dual_theta(Pp)
+
+    def certify(self, dual, *, active_directions, budget, top_k, n_ascent, ascent_iter,
+                random_state, n_jobs):
+        X = self.X
+        d = X.shape[1]
+        if dual is None:
+            return Certificate(eta=np.inf, direction=np.zeros(d), bias=0.0, exact=False,
+                               directions=np.zeros((0, d)), etas=np.zeros(0), n_evaluated=0)
+        cert = certificate_two_sided(X, dual, self.alpha, two_sided=self.two_sided,
+                                     active_directions=active_directions, budget=budget,
+                                     top_k=top_k, n_ascent=n_ascent, ascent_iter=ascent_iter,
+                                     random_state=random_state, events=self.events,
+                                     n_jobs=n_jobs)
+        if self.two_sided:
+            # Linear neurons are atoms too, with correlation w . X^T theta: the certificate
+            # meets them at the bias below every projection, but a search may miss the best
+            # w, which is known exactly (the top left singular vector of X^T theta).
+            G = (X.T @ dual).reshape(d, -1)
+            U, sv, _ = np.linalg.svd(G, full_matrices=False)
+            if sv.size and sv[0] / self.alpha > cert.eta:
+                w = U[:, 0]
+                cert = dataclasses.replace(cert, eta=float(sv[0] / self.alpha), direction=w,
+                                           bias=float(np.min(X @ w)))
+            if sv.size and sv[0] > self.alpha:
+                cert = dataclasses.replace(
+                    cert, directions=np.vstack([U[:, :1].T, cert.directions]),
+                    etas=np.concatenate([[sv[0] / self.alpha], cert.etas]))
+        return cert
+
+    def finite_eta(self, problem, dual):
+        if dual is None:
+            return np.inf
+        C = problem.dictionary.rmatvec(dual)
+        C = C.reshape(C.shape[0], -1)
+        return float(np.sqrt(np.max(np.sum(C * C, axis=1), initial=0.0))) / self.alpha
+
+    def gap(self, problem, result, dual, eta_sup):
+        return problem.gap_for_sup(result.logits, result.coef, result.affine,
+                                   result.dual_probs if dual is not None else None,
+                                   self.alpha * eta_sup)
+
+    def polish(self, problem, result, max_iter):
+        Wa, ba = problem.dictionary.atoms(result.idx)
+        return _polish_directions(self.X, self.y, self.u, self.alpha, self.skip_penalty, Wa,
+                                  ba, result.coef, result.skip_coef, result.skip_intercept,
+                                  max_iter=max_iter)
 
 
 def _reduce_support(result, dic, problem):
@@ -655,8 +767,9 @@ def _polish_directions(X, y_enc, u, alpha, beta, W, b, V, c, c0, max_iter=100):
     form of (C), ``loss + (alpha / 2)(||W||^2 + ||V||^2) + (beta / 2) ||c||^2``, over the
     neurons ``(w_k, b_k, v_k)`` and the skip ``(c, c0)``, started at the current solution
     with the neurons balanced (where it equals (C); with ``beta = 0``, c is penalized
-    nowhere and the form is that of the free skip). Candidates only (DESIGN §6): the convex solve sets the output weights and
-    biases, and the certificate judges. Returns oriented unit directions (k, d)."""
+    nowhere and the form is that of the free skip). Candidates only (DESIGN §6): the convex
+    solve sets the output weights and biases, and the certificate judges. Returns the
+    oriented unit directions (k, d) of the neurons left on, and the value reached."""
     from scipy.optimize import minimize
 
     from ._blocks import row_blocks
@@ -700,9 +813,12 @@ def _polish_directions(X, y_enc, u, alpha, beta, W, b, V, c, c0, max_iter=100):
         return val, grad
 
     res = minimize(fg, th0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
-    Wn = np.split(res.x, sizes)[0].reshape(k, d)
-    nrm = np.linalg.norm(Wn, axis=1)
-    return Wn[nrm > 0] / nrm[nrm > 0, None]
+    Wn, _, Vn = np.split(res.x, sizes)[:3]
+    Wn, Vn = Wn.reshape(k, d), Vn.reshape(k, T)
+    # neurons the descent switched off carry no information
+    mass = np.linalg.norm(Wn, axis=1) * np.linalg.norm(Vn, axis=1)
+    keep = mass > 1e-9 * max(mass.max(initial=0.0), 1e-300)
+    return Wn[keep] / np.linalg.norm(Wn[keep], axis=1, keepdims=True), float(res.fun)
 
 
 def _network(dic, result, binary):

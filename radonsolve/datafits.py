@@ -21,7 +21,15 @@ or a certificate needs from the loss is here, so no solver holds loss-specific c
 - ``scale(A)``: the loss of the best affine fit (columns A spanning [1, X]), the scale of
   every relative tolerance, as the affine fit's objective is for the squared loss;
 - ``cvxpy_loss(f)``: the same loss as a cvxpy expression, for the reference solver;
-- ``inverse_link(f)``: the prediction from the output (``exp`` for Poisson).
+- ``inverse_link(f)``: the prediction from the output (``exp`` for Poisson);
+- ``n_outputs`` (outputs per sample: 1, or K for :class:`Multinomial`) and
+  ``shift_invariant`` (whether adding one constant to every output of a sample changes
+  nothing, as for softmax: the solvers then work on the zero-sum subspace).
+
+The logistic and multinomial losses, their gradients and their dual values are computed
+without cancellation when the loss is tiny (a nearly separated sample): the solvers stop on
+duality gaps relative to the loss of the best constant model, and on separable data both
+the loss and the gap are many orders of magnitude below it.
 
 Every loss is shifted so that its infimum over f is 0 (``l(y, y) = 0`` for the squared and
 Huber losses, the half deviance for Poisson), which makes ``dual_value(0) = 0`` a valid
@@ -33,10 +41,53 @@ code.
 """
 
 import numpy as np
-from scipy.special import expit, xlogy
+from scipy.special import entr, expit, xlogy
 
 __all__ = ["Datafit", "Quadratic", "Huber", "Poisson", "Logistic", "Multinomial",
-           "fit_affine"]
+           "cross_entropy", "fit_affine"]
+
+
+def cross_entropy(F2, is_y):
+    """``logsumexp(F2_n) - F2_n[y_n]`` per row, accurate when it is tiny.
+
+    Parameters
+    ----------
+    F2 : ndarray of shape (n_samples, n_classes)
+        Logits of every class.
+    is_y : ndarray of bool, shape (n_samples, n_classes)
+        One-hot mask of the labels.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import cross_entropy
+    >>> cross_entropy(np.zeros((1, 2)), np.array([[True, False]])).round(6)
+    array([0.693147])
+    """
+    Dm = F2 - F2[is_y][:, None]
+    m = Dm.max(axis=1)
+    E = np.exp(Dm - m[:, None])
+    E[is_y] = 0.0
+    others = E.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        return np.where(m == 0.0, np.log1p(others), m + np.log(np.exp(-m) + others))
+
+
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+def _entropy_off(off):
+    """Entropy of probability rows given only their off-label masses ``off`` (N, m): the
+    label's mass is ``1 - sum(off)``, whose entropy term is taken by ``log1p`` (no
+    cancellation when the off-label masses are tiny)."""
+    delta = off.sum(axis=1)
+    # The label's term -(1 - delta) log(1 - delta), 0 at delta = 1 (the log is kept finite).
+    return entr(off).sum(axis=1) - np.maximum(1.0 - delta, 0.0) * \
+        np.log1p(-np.minimum(delta, _BELOW_ONE))
 
 
 class Datafit:
@@ -51,6 +102,10 @@ class Datafit:
     """
 
     name = "datafit"
+    #: Outputs per sample.
+    n_outputs = 1
+    #: Whether a common shift of a sample's outputs leaves the loss unchanged.
+    shift_invariant = False
 
     def __init__(self, y, u):
         y = np.asarray(y, dtype=float)
@@ -470,8 +525,8 @@ class Logistic(Datafit):
 
     The dual point is ``theta_n = u_n (y_n - p_n)`` (p the probability); the conjugate is
     finite where ``pi_n = y_n - theta_n / u_n`` lies in [0, 1], where ``-l*`` is the binary
-    entropy of pi. (The classifier keeps its own multinomial-capable solver,
-    :mod:`radonsolve.solvers.logistic`.)
+    entropy of pi. Everything is computed from the probability of the *other* label,
+    ``expit(-f)`` for y = 1, so that nearly separated samples keep their relative accuracy.
 
     Parameters
     ----------
@@ -495,22 +550,28 @@ class Logistic(Datafit):
         if not np.all((self.y == 0) | (self.y == 1)):
             raise ValueError("y must hold labels 0 and 1 for the logistic loss.")
 
+    def _sign(self):
+        # +1 for label 1, -1 for label 0: the loss is log(1 + exp(-sign f)).
+        return 2.0 * self.y - 1.0
+
     def losses(self, f):
-        return np.logaddexp(0.0, f) - self.y * f
+        return np.logaddexp(0.0, -self._sign() * f)
 
     def derivative(self, f):
-        return expit(f) - self.y
+        # minus the probability of the other label, with its sign
+        s = self._sign()
+        return -s * expit(-s * f)
 
     def second_derivative(self, f):
-        p = expit(f)
-        return p * (1.0 - p)
+        return expit(f) * expit(-f)
 
     def conjugate(self, t):
-        pi = self.y - t
+        # a = probability that pi puts on the other label (t with the label's sign).
+        a = self._sign() * t
         tol = 1e-12
-        ok = (pi >= -tol) & (pi <= 1.0 + tol)
-        pi = np.clip(pi, 0.0, 1.0)
-        return np.where(ok, -xlogy(pi, pi) - xlogy(1.0 - pi, 1.0 - pi), -np.inf)
+        ok = (a >= -tol) & (a <= 1.0 + tol)
+        a = np.clip(a, 0.0, 1.0)[:, None]
+        return np.where(ok, _entropy_off(a), -np.inf)
 
     def feasible_scale(self, theta):
         # pi(s) = y - s t must stay in [0, 1]: for y = 1, t in [0, 1]; for y = 0, t in
@@ -532,6 +593,24 @@ class Logistic(Datafit):
         f = np.asarray(f, dtype=float)
         return float(self.u @ (np.logaddexp(0.0, f) + np.abs(self.y * f)))
 
+    def scale(self, A=None):
+        """Loss of the best constant model (the entropy of the weighted label proportions).
+
+        The logistic loss of the best *affine* model is 0 on separable data, so it cannot
+        be a unit; this one is positive whenever both labels occur.
+
+        Parameters
+        ----------
+        A : ndarray or None, default=None
+            Ignored (accepted for the :class:`Datafit` interface).
+
+        Returns
+        -------
+        float
+        """
+        p = float(self.u @ self.y)
+        return float(entr(p) + entr(1.0 - p))
+
     def cvxpy_loss(self, f):
         import cvxpy as cp
         return cp.sum(cp.multiply(self.u, cp.logistic(f) - cp.multiply(self.y, f)))
@@ -542,7 +621,8 @@ class Multinomial(Datafit):
 
     Outputs f have shape (n_samples, K) and the loss couples them within each sample, so
     :meth:`hessian` returns per-sample K x K blocks ``u_n (diag(p_n) - p_n p_n^T)`` (the
-    separable drivers take one output; the classifier keeps its own group solver). The dual
+    working-set driver then penalizes each atom's K output weights by their group norm, and
+    works on the zero-sum subspace: the loss is ``shift_invariant``). The dual
     point is ``theta_n = u_n (e_{y_n} - p_n)``; the conjugate is finite where
     ``pi_n = e_{y_n} - theta_n / u_n`` lies on the probability simplex, where ``-l*`` is
     the Shannon entropy of pi.
@@ -565,6 +645,7 @@ class Multinomial(Datafit):
     """
 
     name = "multinomial"
+    shift_invariant = True
 
     def __init__(self, y, u, n_classes=None):
         y = np.asarray(y)
@@ -576,21 +657,24 @@ class Multinomial(Datafit):
         if K <= int(self.labels.max()):
             raise ValueError(f"n_classes={K} is too small for the labels in y.")
         self.n_classes = K
+        self.n_outputs = K
         self.Y1 = np.zeros((len(y), K))
         self.Y1[np.arange(len(y)), self.labels] = 1.0
+        self.is_y = self.Y1.astype(bool)
 
     def _probs(self, f):
         e = np.exp(f - f.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
     def losses(self, f):
-        m = f.max(axis=1)
-        lse = m + np.log(np.exp(f - m[:, None]).sum(axis=1))
-        return lse - f[np.arange(len(f)), self.labels]
+        return cross_entropy(np.asarray(f, dtype=float), self.is_y)
 
     def gradient(self, f):
-        f = np.asarray(f, dtype=float)
-        return self.u[:, None] * (self._probs(f) - self.Y1)
+        # The label's entry, p_y - 1, as minus the other classes' mass (no cancellation).
+        p = self._probs(np.asarray(f, dtype=float))
+        G = self.u[:, None] * p
+        G[self.is_y] = -self.u * np.where(self.is_y, 0.0, p).sum(axis=1)
+        return G
 
     def hessian(self, f):
         """Per-sample blocks, shape (n_samples, K, K).
@@ -612,12 +696,30 @@ class Multinomial(Datafit):
         return self.u[:, None, None] * H
 
     def dual_value(self, theta):
-        pi = self.Y1 - np.asarray(theta, dtype=float) / self.u[:, None]
+        """``sum_n u_n H(pi_n)`` with ``pi_n = e_{y_n} - theta_n / u_n`` (H the entropy).
+
+        Computed from the off-label masses of pi (accurate when they are tiny); ``-inf``
+        unless every pi_n lies on the probability simplex (to rounding).
+
+        Parameters
+        ----------
+        theta : array-like of shape (n_samples, n_classes)
+            A dual point.
+
+        Returns
+        -------
+        float
+        """
+        t = np.asarray(theta, dtype=float) / self.u[:, None]
+        off = -t
+        off[self.is_y] = 0.0
         tol = 1e-12
-        if np.any(pi < -tol) or np.any(np.abs(pi.sum(axis=1) - 1.0) > 1e-9):
+        if off.min(initial=0.0) < -tol or np.abs(t.sum(axis=1)).max(initial=0.0) > 1e-9:
             return -np.inf
-        pi = np.maximum(pi, 0.0)
-        return float(self.u @ (-xlogy(pi, pi).sum(axis=1)))
+        np.maximum(off, 0.0, out=off)
+        if off.sum(axis=1).max(initial=0.0) > 1.0 + tol:
+            return -np.inf
+        return float(self.u @ _entropy_off(off))
 
     def feasible_scale(self, theta):
         # pi(s) = e_y - s t with rows of t summing to 0: the wrong classes need t <= 0

@@ -7,7 +7,8 @@ Every generator is reproducible from ``random_state`` and returns ``(X, y)`` wit
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["make_piecewise_linear_1d", "make_relu_ridges_2d", "load_diabetes_standardized"]
+__all__ = ["make_piecewise_linear_1d", "make_relu_ridges_2d", "make_relu_ridges_3d",
+           "load_diabetes_standardized"]
 
 
 def make_piecewise_linear_1d(n_samples=200, *, noise=0.05, random_state=None):
@@ -130,6 +131,71 @@ def relu_ridges_truth(X):
     for w, b, v in _RIDGES:
         out = out + v * np.maximum(X @ w - b, 0.0)
     return out
+
+
+def make_relu_ridges_3d(n_samples=400, *, noise=0.1, random_state=None):
+    """Noisy samples of a sum of three ReLU ridges of three standard Gaussian features.
+
+    The function is :func:`relu_ridges_3d_truth`: three neurons with different directions
+    and offsets, one of them (``-1.5 * relu(x_1 + x_2)``) through the origin. A small
+    d = 3 problem with a known sparse network, for the certified bound and the benchmarks.
+
+    Parameters
+    ----------
+    n_samples : int, default=400
+        Number of samples; the features are independent standard normals.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to the function.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the inputs, then the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 3)
+        Inputs.
+    y : ndarray of shape (n_samples,)
+        Noisy targets.
+
+    Examples
+    --------
+    >>> from radonsolve.datasets import make_relu_ridges_3d
+    >>> X, y = make_relu_ridges_3d(40, random_state=0)
+    >>> X.shape, y.shape
+    ((40, 3), (40,))
+    """
+    rng = check_random_state(random_state)
+    X = rng.standard_normal((n_samples, 3))
+    y = relu_ridges_3d_truth(X) + noise * rng.standard_normal(n_samples)
+    return X, y
+
+
+def relu_ridges_3d_truth(X):
+    """The function sampled by :func:`make_relu_ridges_3d`.
+
+    ``relu(x_0 - 0.5 x_1 + 0.3 x_2 - 0.2) - 1.5 relu(x_1 + x_2)
+    + 0.8 relu(0.4 - 0.3 x_0 - 0.8 x_1 + 0.5 x_2)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 3)
+        Points.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The noiseless function at ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datasets import relu_ridges_3d_truth
+    >>> relu_ridges_3d_truth(np.zeros((1, 3)))
+    array([0.32])
+    """
+    X = np.asarray(X, dtype=float)
+    return (np.maximum(X @ [1.0, -0.5, 0.3] - 0.2, 0.0)
+            - 1.5 * np.maximum(X[:, 1] + X[:, 2], 0.0)
+            + 0.8 * np.maximum(0.4 - X @ [0.3, 0.8, -0.5], 0.0))
 
 
 def load_diabetes_standardized():

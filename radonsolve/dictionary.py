@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from .affine import AffineProjector  # noqa: F401 (re-exported: the old import path)
+
 __all__ = ["ReLUDictionary", "AffineProjector", "relu_columns"]
 
 # Structured passes run in parallel over directions from this many (sample, direction)
@@ -64,26 +66,6 @@ def _projections(X, W, P, k0, k1):
             for f in range(d):
                 s += W[k, f] * X[n, f]
             P[k, n] = s
-
-
-@njit(cache=True)
-def _project(Q, Z):
-    """Z - Q (Q^T Z) for Z (N, m) C-contiguous and Q (N, r) with small r."""
-    N, r = Q.shape
-    m = Z.shape[1]
-    A = np.zeros((r, m))
-    for n in range(N):
-        for i in range(r):
-            q = Q[n, i]
-            for j in range(m):
-                A[i, j] += q * Z[n, j]
-    out = Z.copy()
-    for n in range(N):
-        for i in range(r):
-            q = Q[n, i]
-            for j in range(m):
-                out[n, j] -= q * A[i, j]
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -307,103 +289,6 @@ def _over_directions(kernel, n_dir, parallel, *args):
                for i in range(n_tasks)]
     for f in futures:
         f.result()
-
-
-class AffineProjector:
-    """Weighted projection onto the complement of the affine functions span{1, X}.
-
-    Works on *scaled* vectors ``sqrt(u) * z``, where the weighted least-squares problem
-    ``0.5 sum u (y - f)^2`` becomes an ordinary one. The basis comes from an SVD so that
-    collinear features or fewer samples than features (rank-deficient [1, X]) are handled.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    u : ndarray of shape (n_samples,)
-        Normalized sample weights (sum to one).
-
-    Attributes
-    ----------
-    sqrt_u : ndarray of shape (n_samples,)
-        Square roots of the weights (the scaling of the vectors projected).
-    Q : ndarray of shape (n_samples, rank)
-        Orthonormal basis of the scaled affine functions ``sqrt(u) * [1, X]``.
-    rank : int
-        Numerical rank of ``[1, X]`` under the weights.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from radonsolve.dictionary import AffineProjector
-    >>> proj = AffineProjector(np.array([[0.0], [1.0], [2.0], [3.0]]), np.full(4, 0.25))
-    >>> coef, intercept = proj.affine_fit(np.array([1.0, 3.0, 5.0, 7.0]))
-    >>> coef, float(intercept)
-    (array([2.]), 1.0)
-    """
-
-    def __init__(self, X, u):
-        self.X = X
-        self.u = u
-        self.sqrt_u = np.sqrt(u)
-        # The rank cutoff is relative to the largest singular value, so the columns must be
-        # commensurate first: centred features (data far from the origin would otherwise look
-        # collinear with the column of ones) and every column scaled to unit norm (features
-        # of scale 1e15 or 1e-15 would otherwise swamp or vanish next to the ones).
-        self._center = u @ X if X.shape[0] else np.zeros(X.shape[1])
-        A = np.column_stack([np.ones(X.shape[0]), X - self._center]) * self.sqrt_u[:, None]
-        norms = np.linalg.norm(A, axis=0)
-        norms[norms == 0] = 1.0
-        U, s, Vt = np.linalg.svd(A / norms, full_matrices=False)
-        rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s.size else 0
-        self.rank = rank
-        self.Q = U[:, :rank]
-        self._pinv_parts = (Vt[:rank].T / norms[:, None], s[:rank])
-
-    def project(self, Z):
-        """Remove the affine part of scaled vector(s) Z (shape (N,) or (N, k)).
-
-        Parameters
-        ----------
-        Z : array-like of shape (n_samples,) or (n_samples, k)
-            Scaled vectors ``sqrt(u) * z`` (not modified).
-
-        Returns
-        -------
-        ndarray of the shape of ``Z``
-            ``Z - Q Q^T Z``: orthogonal to every scaled affine function.
-        """
-        Z = np.asarray(Z, dtype=float)
-        if Z.ndim == 2 and Z.shape[1] > 0 and Z.shape[0] == self.Q.shape[0]:
-            # Compiled loop: Q has a handful of columns, a shape on which multithreaded
-            # BLAS can be very slow (thread wake-ups dominate).
-            return _project(self.Q, np.ascontiguousarray(Z))
-        return Z - self.Q @ (self.Q.T @ Z)
-
-    def affine_fit(self, y):
-        """Weighted least-squares affine fit of y: returns (coef (d,[T]), intercept ([T])).
-
-        Minimizes ``sum_n u_n (y_n - c.x_n - c0)^2`` (the minimum-norm solution when
-        ``[1, X]`` is rank deficient).
-
-        Parameters
-        ----------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Unscaled targets.
-
-        Returns
-        -------
-        coef : ndarray of shape (n_features,) or (n_features, n_outputs)
-        intercept : float or ndarray of shape (n_outputs,)
-        """
-        V, s = self._pinv_parts
-        # Centred targets: a large mean would otherwise cost digits in the slope (the ones
-        # column and the centred features are orthogonal, so the mean is the intercept's part).
-        ybar = self.u @ y
-        yc = y - ybar
-        z = self.sqrt_u[:, None] * yc if y.ndim == 2 else self.sqrt_u * yc
-        beta = V @ ((self.Q.T @ z) / (s[:, None] if z.ndim == 2 else s))
-        coef = beta[1:]
-        return coef, beta[0] + ybar - self._center @ coef
 
 
 class ReLUDictionary:

@@ -15,11 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
                           check_positive_int, check_X_predict, check_X_y, normalized_weights)
-from .dictionary import AffineProjector, ReLUDictionary
+from .affine import AffineProjector
+from .dictionary import ReLUDictionary
 from .directions import canonical_directions, make_directions
 from .lasso import alpha_max_from_dictionary
 from .network import ReLUNetwork
-from .refine import exchange
+from .refine import DatafitFamily, ExchangeOptions, SquaredLossFamily, exchange
 from .solvers import CvxpySolver, WorkingSetCD
 from .support import reduce_support
 
@@ -27,6 +28,15 @@ __all__ = ["RadonReLURegressor", "alpha_max"]
 
 SOLVERS = ("auto", "cd", "cvxpy", "univariate", "arrangement")
 LOSSES = ("squared_error", "huber", "poisson")
+
+
+def _stall_rule(progress_tol):
+    """ExchangeOptions.stall for the estimator's ``progress_tol``."""
+    if isinstance(progress_tol, str):
+        return "auto"
+    if progress_tol is None or progress_tol <= 0:
+        return None
+    return (2, 2.0 * float(progress_tol))
 
 
 def _check_solver(solver):
@@ -156,9 +166,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         Maximum number of exchange rounds (a budget: see ``stop_reason_`` for when stopping
         there warns with ConvergenceWarning).
     max_time : float or None, default=None
-        Seconds the whole fit may take (with loss="squared_error"): checked between
-        exchange rounds, so the round running when it passes finishes (and at least one
-        round always runs); a budget like ``max_rounds``. None: no limit.
+        Seconds the whole fit may take (every loss): checked between exchange rounds, so
+        the round running when it passes finishes (and at least one round always runs); a
+        budget like ``max_rounds``. None: no limit.
+    progress_tol : "auto", float or None, default="auto"
+        The progress rule of three or more features, where the certificate is searched:
+        stop when the objective fell by less than ``progress_tol`` of itself per round, on
+        average over the last two rounds. "auto": 1e-3 (2e-4 over the last five rounds for
+        three features, where rounds are cheap and branch-and-bound can prove the gap);
+        0 or None: no progress rule (only the gap and the budgets stop the rounds).
     certificate_budget : int, default=2000
         Candidate directions evaluated by the searched certificate (three or more features).
     sparsest : bool, default=False
@@ -207,15 +223,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         search found the supremum).
     stop_reason_ : str
         Why the exchange rounds stopped: "gap" (the gap of (P) from the certificate is
-        within the tolerance), "progress" (three or more features: the objective fell by
-        less than 1e-3 of itself over the last 5 rounds), "no_new_directions" (the
+        within the tolerance), "progress" (three or more features: the rule of
+        ``progress_tol``), "no_new_directions" (the
         certificate's violators are already in the dictionary), "max_rounds", "max_time"
         (budgets), "single_direction" (one feature), or "not_refined" (the univariate and
         arrangement solvers, which run no rounds). ConvergenceWarning is raised only when
         the objective was still falling at the stop: a budget stop at which neither the
         gap nor the progress rule held, or "no_new_directions" with an exact certificate.
-        With loss="huber" or "poisson" the rounds stop on "gap", "max_rounds" (which
-        warns) or "no_new_directions", and ``max_time`` does not apply.
+        Every loss runs the same rounds (:func:`radonsolve.refine.exchange`) and the same
+        contract.
     n_rounds_ : int
         Exchange rounds run.
     refinement_history_ : list of RefinementRound
@@ -254,6 +270,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         "refine": [StrOptions({"auto"}), "boolean"],
         "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
         "max_time": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "progress_tol": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left"),
+                         None],
         "certificate_budget": [POSITIVE_INT],
         "sparsest": ["boolean"],
         "tol": [NONNEGATIVE_REAL],
@@ -264,8 +282,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         "n_jobs": [None, numbers.Integral],
     }
 
-    def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto", solver="auto", refine="auto",
-                 max_rounds=30, max_time=None, certificate_budget=2000, sparsest=False,
+    def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto",
+                 solver="auto", refine="auto",
+                 max_rounds=30, max_time=None, progress_tol="auto",
+                 certificate_budget=2000, sparsest=False,
                  tol=1e-6, max_iter=100, n_jobs=None, random_state=None, warm_start=False,
                  verbose=0):
         self.alpha = alpha
@@ -276,6 +296,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.refine = refine
         self.max_rounds = max_rounds
         self.max_time = max_time
+        self.progress_tol = progress_tol
         self.certificate_budget = certificate_budget
         self.sparsest = sparsest
         self.tol = tol
@@ -299,12 +320,40 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                 not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
             raise ValueError(f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
         check_positive_int(self.certificate_budget, "certificate_budget")
+        if isinstance(self.progress_tol, bool):
+            raise ValueError(f"progress_tol must be 'auto', a nonnegative number or None; "
+                             f"got {self.progress_tol!r}.")
         if self.max_time is not None and (
                 isinstance(self.max_time, bool) or not isinstance(self.max_time, numbers.Real)
                 or not self.max_time >= 0):
             raise ValueError(f"max_time must be a nonnegative number of seconds or None; "
                              f"got {self.max_time!r}.")
         return alpha, solver, tol, max_iter, self.refine
+
+    def _exchange_options(self, do_refine, tol, t0, **extra):
+        """The exchange rounds' settings from the estimator's parameters.
+
+        Parameters
+        ----------
+        do_refine : bool
+            False: no round after the first solve (only its certificate).
+        tol : float
+        t0 : float
+            ``time.perf_counter()`` at the start of ``fit``: ``max_time`` bounds the whole
+            fit, so the rounds get what validation and setup left of it.
+        **extra
+            Other :class:`~radonsolve.refine.ExchangeOptions` fields.
+
+        Returns
+        -------
+        ExchangeOptions
+        """
+        return ExchangeOptions(
+            max_rounds=self.max_rounds if do_refine else 0, tol=tol,
+            budget=self.certificate_budget, verbose=self.verbose, warn=do_refine,
+            n_jobs=self.n_jobs, stall=_stall_rule(self.progress_tol),
+            time_limit=None if self.max_time is None else
+            self.max_time - (time.perf_counter() - t0), **extra)
 
     def _make_solver(self, solver, tol, max_iter):
         if solver == "cvxpy":
@@ -336,7 +385,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self._fitted_loss = self.loss
         if self.loss != "squared_error":
             return self._fit_smooth_loss(X, y, sample_weight, alpha, solver, tol, max_iter,
-                                         refine, prev_loss, t0)
+                                         refine, prev_loss, t0, sweep_events)
         X, y = check_X_y(X, y, estimator=self)
         u_all = normalized_weights(sample_weight, X)
         self._y_ndim = y.ndim
@@ -369,14 +418,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
         do_refine = d > 1 and (refine is True or refine == "auto")
         inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
-        problem, result, cert, gap_P, history, converged = exchange(
-            X_fit, Y, u, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
-            tol=tol, budget=self.certificate_budget, warm_start=warm,
-            random_state=self.random_state, verbose=self.verbose, warn=do_refine,
-            events=sweep_events, n_jobs=self.n_jobs,
-            # max_time bounds the whole fit: what validation and setup left of it
-            time_limit=None if self.max_time is None else
-            self.max_time - (time.perf_counter() - t0))
+        out = exchange(SquaredLossFamily(X_fit, Y, u, alpha, events=sweep_events), W, inner,
+                       self._exchange_options(do_refine, tol, t0), warm_start=warm,
+                       random_state=self.random_state)
+        problem, result, gap_P, history = out.problem, out.result, out.gap_P, out.history
         dic = problem.dictionary
         self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=problem.projector)
         idx, coef = result.idx, result.coef
@@ -391,9 +436,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
         last = history[-1]
-        self.certificate_kind_ = last.certificate_kind or ("exact" if cert.exact
-                                                          else "searched")
-        self.stop_reason_ = last.stop_reason
+        self.certificate_kind_ = out.certificate_kind
+        self.stop_reason_ = out.stop_reason
         # "bound": the proven bound, from which the gap of (P) was computed
         self.certificate_ = float(last.eta_bound if self.certificate_kind_ == "bound"
                                   else last.eta)
@@ -504,7 +548,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
                                                self.global_gap_ <= tol * 0.5 * float(b @ b)))
 
     def _fit_smooth_loss(self, X, y, sample_weight, alpha, solver, tol, max_iter, refine,
-                         prev_loss, t0):
+                         prev_loss, t0, sweep_events=None):
         """loss="huber" or "poisson": working-set proximal Newton and exchange rounds.
 
         The data fit (:mod:`radonsolve.datafits`) supplies the dual point that replaces the
@@ -513,7 +557,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         """
         from .datafits import Huber, Poisson
         from .solvers import CvxpyDatafitSolver, WorkingSetProxNewton
-        from .solvers.newton import alpha_max_datafit, exchange_datafit
+        from .solvers.newton import alpha_max_datafit
 
         loss = self.loss
         if solver in ("univariate", "arrangement"):
@@ -556,10 +600,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         else:
             inner = WorkingSetProxNewton(tol=0.1 * tol if do_refine else tol,
                                          max_iter=max_iter, verbose=max(self.verbose - 1, 0))
-        problem, result, cert, gap_P, history, converged = exchange_datafit(
-            X_fit, datafit, alpha, W, inner, max_rounds=self.max_rounds if do_refine else 0,
-            tol=tol, budget=self.certificate_budget, warm_start=warm,
-            random_state=self.random_state, verbose=self.verbose, warn=do_refine)
+        # Candidates within 1e-9 of a dictionary direction are kept (measured: a peak of
+        # the exact 2-D certificate 4e-5 rad from a dictionary direction held eta at
+        # 1 + 7e-6 for Huber, N = 200, when such near-duplicates were dropped).
+        out = exchange(DatafitFamily(X_fit, datafit, alpha, events=sweep_events), W, inner,
+                       self._exchange_options(do_refine, tol, t0, same_direction=1e-13),
+                       warm_start=warm, random_state=self.random_state)
+        problem, result, gap_P, history = out.problem, out.result, out.gap_P, out.history
         dic = problem.dictionary
         idx, coef = result.idx, result.coef
         if len(idx) > 1:
@@ -586,17 +633,16 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self.alpha_max_ = alpha_max_datafit(problem)
         self.dual_gap_ = float(result.dual_gap)
         self.n_iter_ = int(result.n_iter)
-        self.certificate_ = float(history[-1].eta)
+        last = history[-1]
+        self.certificate_kind_ = out.certificate_kind
+        self.stop_reason_ = out.stop_reason
+        # "bound": the proven bound, from which the gap of (P) was computed
+        self.certificate_ = float(last.eta_bound if self.certificate_kind_ == "bound"
+                                  else last.eta)
         self.global_gap_ = float(gap_P)
-        self.certificate_kind_ = "exact" if cert.exact else "searched"
-        # exchange_datafit's rounds stop on the gap, on max_rounds, or when what they
-        # would add is already in the dictionary
-        self.stop_reason_ = ("gap" if converged else "single_direction" if d == 1 else
-                             "max_rounds" if len(history) - 1 >= (self.max_rounds if do_refine
-                                                                  else 0)
-                             else "no_new_directions")
-        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
-                                               gap_P <= tol * problem.scale))
+        self.certified_ = bool(self.certificate_kind_ in ("exact", "bound") and
+                               (self.certificate_ <= 1.0 + tol or
+                                gap_P <= tol * problem.scale))
         if self.sparsest:
             if d != 1:
                 raise ValueError("sparsest=True applies to univariate fits (one feature) "

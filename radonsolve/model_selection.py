@@ -385,9 +385,8 @@ class RadonReLUClassifierCV(ClassifierMixin, _RadonCV):
     scoring : str, callable or None, default=None
         scikit-learn scorer; None: accuracy.
     patience : int or None, default=None
-        As in :class:`RadonReLURegressorCV`. None (the default here): the whole grid; the
-        classifier's fits are single convex solves (no exchange rounds), and accuracy is
-        flat over stretches of alphas, where an early stop would be premature.
+        As in :class:`RadonReLURegressorCV`. None (the default here): the whole grid;
+        accuracy is flat over stretches of alphas, where an early stop would be premature.
     directions, solver, tol, max_iter
         As in :class:`~radonsolve.RadonReLUClassifier`.
     random_state : int, RandomState instance or None, default=None

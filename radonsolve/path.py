@@ -26,7 +26,7 @@ from ._progress import progress_bar
 from ._validation import check_X_y, normalized_weights
 from .certificate import SweepEvents
 from .classifier import RadonReLUClassifier, alpha_max_classification
-from .dictionary import AffineProjector
+from .affine import AffineProjector
 from .estimator import RadonReLURegressor, alpha_max
 from .refine import certify
 

@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._blocks import row_blocks
 from ._validation import normalized_weights
 from .certificate import eta
-from .dictionary import AffineProjector
+from .affine import AffineProjector
 
 try:
     from matplotlib import patheffects

@@ -13,11 +13,12 @@ the affine part eliminated by the projector P, whose minimum over rescalings of 
 import numpy as np
 from numba import njit
 from scipy.optimize import minimize
+from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from ._blocks import row_blocks
 
-__all__ = ["polish_network", "weight_decay_value_grad"]
+__all__ = ["polish_network", "weight_decay_start", "weight_decay_value_grad"]
 
 
 @njit(cache=True, fastmath=True)
@@ -33,6 +34,36 @@ def weight_decay_value_grad(XT, W, bias, V, su, Q, b, alpha, gW, gb, gV, block):
     The pre-activations live in a (K, block) buffer: phase 0 accumulates the network output
     block by block, phase 1 the gradients, recomputing a block's pre-activations only when
     the samples do not fit in one block (the memory stays K x block, not K x N).
+
+    Parameters
+    ----------
+    XT : ndarray of shape (n_features, n_samples)
+        Inputs, transposed (C-contiguous).
+    W : ndarray of shape (n_neurons, n_features)
+        Input weights.
+    bias : ndarray of shape (n_neurons,)
+        Biases (pre-activation ``w.x - bias``).
+    V : ndarray of shape (n_neurons, n_outputs)
+        Outer weights.
+    su : ndarray of shape (n_samples,)
+        Square roots of the normalized sample weights.
+    Q : ndarray of shape (n_samples, rank)
+        Orthonormal basis of the scaled affine functions (``AffineProjector.Q``).
+    b : ndarray of shape (n_samples, n_outputs)
+        Projected scaled targets.
+    alpha : float
+        Regularization strength.
+    gW, gb, gV : ndarray of the shapes of W, bias and V
+        Overwritten with the gradient of the returned objective.
+    block : int
+        Samples per block of pre-activations.
+
+    Returns
+    -------
+    objective : float
+        ``0.5 ||rho||^2 + (alpha/2) (||W||^2 + ||V||^2)``.
+    loss : float
+        Its data-fit part ``0.5 ||rho||^2``.
     """
     d, N = XT.shape
     K = W.shape[0]
@@ -201,3 +232,110 @@ def polish_network(X, b, projector, weights, biases, outer, alpha, *, max_iter=1
     _, loss = weight_decay_value_grad(XT, Wt, bt, Vt, su, Q, bb, alpha, gW, gb, gV, block)
     obj = loss + alpha * float(np.sum(np.linalg.norm(Wt, axis=1) * np.linalg.norm(Vt, axis=1)))
     return Wt, bt, Vt, obj
+
+
+def _random_neurons(X, K, T, scale, rng):
+    """K neurons: uniform unit directions, hyperplanes through random data points, output
+    weights uniform in [-scale, scale]."""
+    N, d = X.shape
+    W = rng.standard_normal((K, d))
+    W /= np.maximum(np.linalg.norm(W, axis=1), np.finfo(float).tiny)[:, None]
+    bias = np.einsum("kd,kd->k", W, X[rng.randint(0, N, K)])
+    return W, bias, rng.uniform(-scale, scale, (K, T))
+
+
+def weight_decay_start(X, b, projector, alpha, *, n_neurons="auto", max_iter=300,
+                       random_state=None):
+    """Directions from a short over-parameterized descent of the weight-decay form of (P).
+
+    Random neurons (unit directions drawn uniformly, hyperplanes through random data
+    points, small random output weights) descend jointly by :func:`polish_network`. With
+    many more neurons than the solution has, this descent gets near the optimum of (P)
+    quickly (gradient flow on an over-parameterized network, whose mean-field limit
+    converges globally: Chizat & Bach, NeurIPS 2018); the convex solve then takes its
+    directions with exact biases and optimal output weights, and the exchange method
+    verifies and tops up (DESIGN §11, item 1).
+
+    With ``n_neurons="auto"`` the width adapts: 256 neurons descend first (half of
+    ``max_iter``); if more than three quarters of them still carry output (path norm
+    above 1e-3 of the largest: the width was not several times what the solution needs),
+    the survivors are kept, fresh neurons are added up to eight times the width (at most
+    ``min(n_samples, 4096)``: the representer bound needs no more than n_samples
+    neurons), and the descent goes on for ``max_iter`` iterations. At small alpha the
+    width is what decides how close the descent gets (benchmarks/results/start_width.md).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    b : ndarray of shape (n_samples, n_outputs)
+        Projected scaled targets of the problem (``ProjectedLasso.b``).
+    projector : AffineProjector
+        The affine projector of the problem (weights u).
+    alpha : float
+        Regularization strength, > 0.
+    n_neurons : "auto" or int, default="auto"
+        Width of the descent (an int: that width, one stage of ``max_iter`` iterations).
+    max_iter : int, default=300
+        L-BFGS iterations per stage.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    directions : ndarray of shape (n_kept, n_features)
+        Unit directions of the neurons that still carry output (their path norm
+        ``||w_k|| ||v_k||`` above 1e-6 of the largest).
+    objective : float
+        (P) at the descended network (an upper bound on the optimum of (P)).
+
+    Examples
+    --------
+    A planted ReLU ridge in 3-D: the descent ends below the affine fit.
+
+    >>> import numpy as np
+    >>> from radonsolve.affine import AffineProjector
+    >>> from radonsolve.polish import weight_decay_start
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 3))
+    >>> y = np.maximum(X @ [1.0, -1.0, 0.5] - 0.3, 0)
+    >>> P = AffineProjector(X, np.full(200, 1 / 200))
+    >>> b = P.project(P.sqrt_u[:, None] * y[:, None])
+    >>> W, obj = weight_decay_start(X, b, P, 1e-3, n_neurons=64, max_iter=100,
+    ...                             random_state=0)
+    >>> W.shape[1], bool(obj < 0.5 * np.sum(b ** 2))
+    (3, True)
+    """
+    X = np.asarray(X, dtype=float)
+    bb = np.asarray(b, dtype=float)
+    N, d = X.shape
+    T = bb.shape[1]
+    rng = check_random_state(random_state)
+    auto = isinstance(n_neurons, str)
+    cap = min(N, 4096) if auto else int(n_neurons)
+    K = min(256, cap) if auto else cap
+    # Output weights that give the network the size of the targets (sqrt(K) neurons of
+    # random sign, each of the size of the projections): the start is neither dead nor
+    # far out, in any units of X and y.
+    target = float(np.sqrt(np.sum(bb * bb)))
+    W, bias, V = _random_neurons(X, K, T, 1.0, rng)
+    spread = float(np.mean(np.std(X @ W[:min(K, 32)].T, axis=0))) or 1.0
+    V *= target / (spread * np.sqrt(K))
+    iters = max(1, int(max_iter) // 2) if auto else int(max_iter)
+    while True:
+        W, bias, V, obj = polish_network(X, bb, projector, W, bias, V, alpha, max_iter=iters)
+        mass = np.linalg.norm(W, axis=1) * np.linalg.norm(V, axis=1)
+        top = max(float(mass.max(initial=0.0)), np.finfo(float).tiny)
+        alive = mass > 1e-3 * top
+        if not auto or K >= cap or alive.sum() <= 0.75 * K:
+            break
+        K_new = min(8 * K, cap)
+        W2, b2, V2 = _random_neurons(X, K_new - int(alive.sum()), T,
+                                     target / (spread * np.sqrt(K_new)), rng)
+        # polish_network rebalances every neuron (equal ||w|| and ||v||) on entry.
+        W = np.vstack([W[alive], W2])
+        bias = np.concatenate([bias[alive], b2])
+        V = np.vstack([V[alive], V2])
+        K = K_new
+        iters = int(max_iter)
+    keep = mass > 1e-6 * top
+    D = W[keep]
+    return D / np.linalg.norm(D, axis=1)[:, None], float(obj)

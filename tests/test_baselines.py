@@ -11,7 +11,7 @@ from radonsolve import RadonReLURegressor, ReLUNetwork, alpha_max  # noqa: E402
 from radonsolve._torch import (make_shallow_relu_net, network_from_torch,  # noqa: E402
                                network_to_torch)
 from radonsolve.baselines import (best_of_weight_decay, penalized_objective,  # noqa: E402
-                                  train_weight_decay)
+                                  train_adam_then_lbfgs, train_weight_decay)
 from radonsolve.datasets import make_piecewise_linear_1d, make_relu_ridges_2d  # noqa: E402
 
 
@@ -250,3 +250,52 @@ def test_divergence_is_reported_not_raised(data_2d):
         r = train_weight_decay(X, 1e150 * y, alpha, width=8, optimizer="sgd", lr=1e3,
                                n_epochs=50, eval_every=1, random_state=0)
     assert r.n_epochs < 50 and math.isinf(r.objective)
+
+
+# ---------------------------------------------------------------------------- Adam then L-BFGS
+def test_adam_then_lbfgs_continues_adams_function():
+    X, y = make_relu_ridges_2d(80, random_state=1)
+    alpha = 0.05 * alpha_max(X, y, random_state=0)
+    res = train_adam_then_lbfgs(X, y, alpha, width=16, lr=1e-2, adam_epochs=40,
+                                lbfgs_epochs=15, random_state=0)
+    adam = train_weight_decay(X, y, alpha, width=16, lr=1e-2, n_epochs=40, random_state=0)
+    k = res.params["phase_start"]
+    # The first phase is exactly Adam on its own (same seed, same steps).
+    np.testing.assert_allclose(res.history[:k, 1:], adam.history[:, 1:], rtol=1e-12)
+    # L-BFGS starts from Adam's last parameters: same training loss and same (P) objective.
+    np.testing.assert_allclose(res.history[k, 2:], res.history[k - 1, 2:], rtol=1e-12)
+    # ... at the training time Adam stopped (its last row is its last epoch).
+    assert res.history[k, 0] == res.history[k - 1, 0]
+    assert np.all(np.diff(res.history[:, 0]) >= 0)
+    assert res.n_epochs == 55 and res.history[-1, 1] == 55
+    # The strong Wolfe line search only accepts decreasing steps.
+    assert res.history[-1, 2] <= res.history[k, 2]
+    assert res.best_objective == pytest.approx(float(np.min(res.history[:, 3])), rel=1e-12)
+    assert res.best_objective == pytest.approx(objective_P(res.best_network, X, y, alpha),
+                                               rel=1e-10)
+    assert res.objective == pytest.approx(objective_P(res.network, X, y, alpha), rel=1e-10)
+    assert res.params["adam"]["optimizer"] == "adam"
+    assert res.params["lbfgs"]["optimizer"] == "lbfgs"
+
+
+def test_adam_then_lbfgs_phases_can_be_skipped():
+    X, y = make_piecewise_linear_1d(40, random_state=0)
+    res = train_adam_then_lbfgs(X, y, 1e-3, width=8, adam_epochs=0, lbfgs_epochs=10,
+                                random_state=0)
+    # No Adam step: the history starts at the initialization, evaluated once per phase.
+    assert res.params["phase_start"] == 1 and res.n_epochs == 10
+    np.testing.assert_allclose(res.history[1, 2:], res.history[0, 2:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(adam_epochs=-1), "adam_epochs"),
+    (dict(lbfgs_epochs=2.5), "lbfgs_epochs"),
+    (dict(adam_time=0.0), "adam_time"),
+    (dict(lbfgs_time=-1.0), "lbfgs_time"),
+    (dict(lbfgs_lr=0.0), "lbfgs_lr"),
+    (dict(lbfgs_lr=math.inf), "lbfgs_lr"),
+])
+def test_adam_then_lbfgs_rejects_bad_settings(kwargs, name):
+    X, y = make_piecewise_linear_1d(20, random_state=0)
+    with pytest.raises(ValueError, match=name):
+        train_adam_then_lbfgs(X, y, 1e-3, width=4, **kwargs)

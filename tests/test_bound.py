@@ -11,7 +11,7 @@ from radonsolve.certificate import (bound_certificate, certifiable_eta, duality_
 from radonsolve.dictionary import ReLUDictionary
 from radonsolve.directions import spread_directions
 from radonsolve.lasso import alpha_max_from_dictionary
-from radonsolve.refine import exchange
+from radonsolve.refine import ExchangeOptions, SquaredLossFamily, exchange
 from radonsolve.solvers import WorkingSetCD
 
 
@@ -194,8 +194,10 @@ def test_refined_three_feature_fit_ends_with_a_bound():
     alpha = 0.1 * alpha_max_from_dictionary(ReLUDictionary(X, W), y[:, None], u)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        problem, result, _, gap_P, history, converged = exchange(
-            X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-8), tol=1e-6, random_state=0)
+        out = exchange(SquaredLossFamily(X, y[:, None], u, alpha), W, WorkingSetCD(tol=1e-8),
+                       ExchangeOptions(tol=1e-6), random_state=0)
+    problem, result, gap_P, history, converged = (out.problem, out.result, out.gap_P,
+                                                  out.history, out.converged)
     last = history[-1]
     assert converged and last.stop_reason == "gap"
     assert last.certificate_kind == "bound"

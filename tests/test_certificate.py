@@ -512,6 +512,28 @@ def test_search_beats_given_random_directions():
     np.testing.assert_allclose(eta(X, q[:, 0], alpha, cert.directions)[0], cert.etas, rtol=1e-9)
 
 
+@pytest.mark.parametrize("T", [1, 2])
+def test_search_screening_reports_values_on_all_samples(T):
+    # More samples than screen_samples: candidates are ranked and ascended on a subsample,
+    # but every value the certificate reports is eta on all samples, and the search still
+    # finds a planted violation.
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((900, 4))
+    q, _, _, _ = residual(X, rng, T=T)
+    alpha = 0.002
+    full = search_certificate(X, q, alpha, n_candidates=400, n_ascent=10, random_state=0,
+                              screen_samples=None, top_k=20)
+    scr = search_certificate(X, q, alpha, n_candidates=400, n_ascent=10, random_state=0,
+                             screen_samples=200, top_k=20)
+    c = np.maximum(X @ scr.direction - scr.bias, 0.0) @ q
+    assert np.linalg.norm(c) / alpha == pytest.approx(scr.eta, rel=1e-9)
+    assert scr.bias == pytest.approx(scr.direction @ X[scr.index], abs=1e-12)
+    np.testing.assert_allclose(eta(X, q, alpha, scr.directions)[0], scr.etas, rtol=1e-9)
+    assert scr.eta >= 0.99 * full.eta
+    # fewer evaluations on all samples is the point: the count includes the screening
+    assert scr.n_evaluated > 0
+
+
 def test_search_ascent_improves_and_multi_output():
     rng = np.random.RandomState(1)
     X = rng.standard_normal((120, 5))

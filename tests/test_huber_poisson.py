@@ -12,7 +12,8 @@ from radonsolve.datafits import Huber, Poisson
 from radonsolve.dictionary import ReLUDictionary
 from radonsolve.directions import make_directions
 from radonsolve.solvers import CvxpyDatafitSolver, WorkingSetProxNewton
-from radonsolve.solvers.newton import DatafitProblem, alpha_max_datafit, exchange_datafit
+from radonsolve.refine import DatafitFamily, ExchangeOptions, exchange
+from radonsolve.solvers.newton import DatafitProblem, alpha_max_datafit
 
 pytest.importorskip("cvxpy")
 
@@ -195,9 +196,9 @@ def test_exchange_rounds_decrease_the_objective():
     fit = Huber(y, np.full(60, 1 / 60), 0.2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _, _, _, _, history, _ = exchange_datafit(
-            X, fit, 5e-3, make_directions(4, 2, 0), WorkingSetProxNewton(tol=1e-9),
-            max_rounds=6, tol=1e-7)
+        history = exchange(DatafitFamily(X, fit, 5e-3), make_directions(4, 2, 0),
+                           WorkingSetProxNewton(tol=1e-9),
+                           ExchangeOptions(max_rounds=6, tol=1e-7)).history
     obj = np.array([h.objective for h in history])
     assert np.all(np.diff(obj) <= 1e-7 * obj[0])
     assert history[-1].eta < history[0].eta
@@ -265,3 +266,76 @@ def test_alpha_max_function_and_path_follow_the_loss(loss):
     assert path.alphas[0] == pytest.approx(am)
     assert path.n_neurons[0] == 0 and path.n_neurons[-1] > 0
     assert np.all(np.diff(path.objectives) < 0)
+
+
+# --------------------------------------------------------------------------- the one loop
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_max_time_applies_to_every_loss(loss):
+    X, y = _data(loss, N=50)
+    with pytest.warns(ConvergenceWarning, match="time limit"):
+        model = RadonReLURegressor(alpha=1e-3, loss=loss, max_time=0.0,
+                                   random_state=0).fit(X, y)
+    assert (model.stop_reason_, model.n_rounds_) == ("max_time", 0)
+    assert model.certificate_kind_ == "exact"
+    assert not model.certified_
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_three_features_prune_and_stop_by_the_contract(loss):
+    X, y = _data(loss, N=60, d=3, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = RadonReLURegressor(alpha=3e-3, loss=loss, max_rounds=6, directions=16,
+                                   random_state=0).fit(X, y)
+    hist = model.refinement_history_
+    assert model.stop_reason_ in ("gap", "progress", "max_rounds", "no_new_directions")
+    assert model.certificate_kind_ in ("searched", "bound")
+    assert model.certified_ == (model.certificate_kind_ == "bound")
+    obj = np.array([h.objective for h in hist])
+    assert np.all(np.diff(obj) <= 1e-6 * obj[0])
+    assert sum(h.n_pruned for h in hist) > 0
+    assert len(model.directions_) < 16 + sum(h.n_added for h in hist)
+
+
+def test_certifiable_eta_is_where_the_gap_meets_the_tolerance():
+    X, y = _data("poisson", N=60)
+    u = np.full(60, 1 / 60)
+    family = DatafitFamily(X, Poisson(y, u), 1e-2)
+    problem = family.problem(ReLUDictionary(X, make_directions(8, 2, 0)))
+    res = WorkingSetProxNewton(tol=1e-10).solve(problem)
+    theta = family.dual(problem, res)
+    finite = family.finite_eta(problem, theta)
+    tol_abs = family.gap(problem, res, theta, 1.5 * max(finite, 1.0))
+    thr = family.certifiable_eta(problem, res, theta, tol_abs)
+    # the threshold is the largest sup eta whose gap is within tol_abs
+    assert family.gap(problem, res, theta, thr * (1 - 1e-9)) <= tol_abs * (1 + 1e-9)
+    assert family.gap(problem, res, theta, thr * 1.01) > tol_abs
+
+
+@pytest.mark.parametrize("loss", ["huber", "poisson"])
+def test_three_features_end_with_a_proven_bound(loss):
+    # Without the progress rule the rounds end on the gap, proven by branch-and-bound with
+    # the data fit's dual point in place of the residual.
+    from radonsolve.certificate import eta
+
+    rng = np.random.RandomState(12)
+    N = 40
+    X = rng.standard_normal((N, 3))
+    f = np.maximum(X @ [1.0, -0.5, 0.3] - 0.2, 0) - np.maximum(X[:, 1] + X[:, 2], 0)
+    y = f + 0.1 * rng.standard_normal(N) if loss == "huber" else \
+        rng.poisson(np.exp(0.5 * f)).astype(float)
+    u = np.full(N, 1 / N)
+    fit = _datafit(loss, y, u, epsilon=0.3)
+    alpha = 0.1 * alpha_max_datafit(DatafitProblem(
+        ReLUDictionary(X, make_directions("auto", 3, 0)), fit, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        out = exchange(DatafitFamily(X, fit, alpha), make_directions("auto", 3, 0),
+                       WorkingSetProxNewton(tol=1e-8),
+                       ExchangeOptions(stall=None, same_direction=1e-13), random_state=0)
+    last = out.history[-1]
+    assert (out.stop_reason, out.certificate_kind) == ("gap", "bound")
+    assert out.gap_P <= 1e-6 * out.problem.scale
+    theta = out.result.theta
+    e = eta(X, theta, alpha, np.random.RandomState(13).standard_normal((5000, 3)))[0]
+    assert e.max() <= last.eta_bound * (1 + 1e-12)

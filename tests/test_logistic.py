@@ -1,4 +1,5 @@
-"""Tests of the logistic working-set solver's pieces (radonsolve.solvers.logistic).
+"""Tests of the classification pieces (radonsolve.solvers.logistic) and of the restricted
+group kernel every working-set driver shares (radonsolve.solvers.restricted).
 
 The solver end to end is tested through the classifier (tests/test_classifier.py).
 """
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from radonsolve.solvers._cd import lasso_active_set
-from radonsolve.solvers.logistic import _group_active_set
+from radonsolve.solvers.restricted import group_active_set
 
 
 def _relu_gram(n_atoms, T, seed):
@@ -35,7 +36,7 @@ def test_subproblem_solvers_meet_kkt(T):
             _, ok = lasso_active_set(S, c, x, alpha, 10000, 1e-10, 1e-10, 16, len(x), 64)
             assert ok
         else:
-            steps, viol = _group_active_set(S, c, x, alpha, T, 1e-10 * alpha)
+            steps, viol = group_active_set(S, c, x, alpha, T, 1e-10 * alpha)
             assert viol == 0.0 and steps < 2000
         G = (c - S @ x).reshape(-1, T)
         Xb = x.reshape(-1, T)

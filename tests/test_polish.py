@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from radonsolve.dictionary import AffineProjector
-from radonsolve.polish import polish_network, weight_decay_value_grad
+from radonsolve.dictionary import ReLUDictionary
+from radonsolve.lasso import ProjectedLasso
+from radonsolve.polish import polish_network, weight_decay_start, weight_decay_value_grad
+from radonsolve.solvers import WorkingSetCD
 
 
 @pytest.mark.parametrize("block", [30, 7], ids=["one-block", "row-blocks"])
@@ -47,3 +50,46 @@ def test_polish_gradient_and_descent(block):
     _, _, _, obj = polish_network(X, b, P, W / n[:, None], bias / n, V * n[:, None], alpha,
                                   max_iter=50)
     assert obj < exact0
+
+
+@pytest.mark.parametrize("n_neurons", ["auto", 48])
+def test_weight_decay_start_directions_are_at_least_as_good_for_the_convex_solve(n_neurons):
+    # Exact discretization (DESIGN §2): on the start's directions, the lasso with biases at
+    # the data is at most the descended network's objective, which is below the affine fit.
+    rng = np.random.RandomState(0)
+    N, d = 150, 3
+    X = rng.standard_normal((N, d))
+    y = np.maximum(X @ [1.0, -0.5, 0.3] - 0.2, 0) - np.maximum(X @ [0.2, 1.0, 0.0], 0) \
+        + 0.05 * rng.standard_normal(N)
+    u = np.full(N, 1.0 / N)
+    P = AffineProjector(X, u)
+    b = P.project(P.sqrt_u[:, None] * y[:, None])
+    alpha = 0.01
+    W, obj = weight_decay_start(X, b, P, alpha, n_neurons=n_neurons, max_iter=60,
+                                random_state=0)
+    assert W.ndim == 2 and W.shape[1] == d and len(W) >= 1
+    np.testing.assert_allclose(np.linalg.norm(W, axis=1), 1.0, rtol=1e-12)
+    assert obj < 0.5 * float(np.sum(b ** 2))
+    problem = ProjectedLasso(ReLUDictionary(X, W), y[:, None], u, alpha, projector=P)
+    res = WorkingSetCD(tol=1e-10).solve(problem)
+    assert res.objective <= obj * (1 + 1e-9)
+    # the same seed gives the same directions; the inputs are not modified
+    X0 = X.copy()
+    W2, obj2 = weight_decay_start(X, b, P, alpha, n_neurons=n_neurons, max_iter=60,
+                                  random_state=0)
+    np.testing.assert_array_equal(W, W2)
+    np.testing.assert_array_equal(X, X0)
+
+
+def test_weight_decay_start_grows_while_most_neurons_carry_output():
+    # Tiny alpha on many points: the 256 first neurons all stay in use, so the width grows
+    # (more directions come back than the first stage had).
+    rng = np.random.RandomState(1)
+    N, d = 600, 3
+    X = rng.standard_normal((N, d))
+    y = np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + X[:, 2] ** 2
+    u = np.full(N, 1.0 / N)
+    P = AffineProjector(X, u)
+    b = P.project(P.sqrt_u[:, None] * y[:, None])
+    W, _ = weight_decay_start(X, b, P, 1e-6, max_iter=20, random_state=0)
+    assert len(W) > 256

@@ -16,7 +16,7 @@ from radonsolve.certificate import duality_gap_for_P, eta
 from radonsolve.dictionary import AffineProjector, ReLUDictionary
 from radonsolve.directions import spread_directions
 from radonsolve.lasso import alpha_max_from_dictionary
-from radonsolve.refine import exchange
+from radonsolve.refine import ExchangeOptions, SquaredLossFamily, exchange
 from radonsolve.solvers import WorkingSetCD
 
 
@@ -37,8 +37,8 @@ def _exchange(X, y, frac, **kw):
     alpha = frac * alpha_max_from_dictionary(ReLUDictionary(X, W), y[:, None], u)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = exchange(X, y[:, None], u, alpha, W, WorkingSetCD(tol=1e-8), tol=1e-6,
-                       random_state=0, **kw)
+        out = exchange(SquaredLossFamily(X, y[:, None], u, alpha), W, WorkingSetCD(tol=1e-8),
+                       ExchangeOptions(tol=1e-6, **kw), random_state=0)
     conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     return out, conv
 
@@ -74,8 +74,8 @@ def test_progress_rule_stops_without_warning(data3):
     X, y = data3
     # a generous rule (less than half of the objective gained in one round) must stop the
     # loop at round 1, before the gap is met, and without a warning
-    (problem, result, _, gap_P, history, converged), conv = _exchange(
-        X, y, 0.05, stall=(1, 0.5), max_rounds=10, bound_budget=None)
+    out, conv = _exchange(X, y, 0.05, stall=(1, 0.5), max_rounds=10, bound_budget=None)
+    problem, gap_P, history, converged = out.problem, out.gap_P, out.history, out.converged
     assert history[-1].stop_reason == "progress"
     assert len(history) == 2
     assert history[0].objective - history[1].objective < 0.5 * history[1].objective
@@ -86,8 +86,8 @@ def test_progress_rule_stops_without_warning(data3):
 
 def test_budget_stop_while_improving_warns(data3):
     X, y = data3
-    (problem, _, _, _, history, _), conv = _exchange(X, y, 0.05, max_rounds=1,
-                                                     stall=(1, 1e-12), bound_budget=None)
+    out, conv = _exchange(X, y, 0.05, max_rounds=1, stall=(1, 1e-12), bound_budget=None)
+    history = out.history
     assert history[-1].stop_reason == "max_rounds"
     # the rule did not hold: the objective fell by more than its threshold
     assert history[0].objective - history[1].objective >= 1e-12 * history[1].objective
@@ -98,8 +98,8 @@ def test_budget_stop_when_rule_also_holds_does_not_warn(data3):
     X, y = data3
     # max_rounds is reached at the round where the progress rule holds: the rule is the
     # reason reported, and there is no warning
-    (_, _, _, _, history, _), conv = _exchange(X, y, 0.05, max_rounds=1, stall=(1, 0.5),
-                                               bound_budget=None)
+    out, conv = _exchange(X, y, 0.05, max_rounds=1, stall=(1, 0.5), bound_budget=None)
+    history = out.history
     assert history[-1].stop_reason == "progress"
     assert conv == []
 
@@ -156,3 +156,28 @@ def test_max_time_validation(bad, data3):
     X, y = data3
     with pytest.raises((ValueError, TypeError), match="max_time"):
         RadonReLURegressor(max_time=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [-1.0, True, "1", "fast"])
+def test_progress_tol_validation(bad, data3):
+    X, y = data3
+    with pytest.raises((ValueError, TypeError), match="progress_tol"):
+        RadonReLURegressor(progress_tol=bad).fit(X, y)
+
+
+def test_progress_tol_is_the_estimators_progress_rule():
+    # Four features (no bound): a generous progress_tol stops by the rule after the two
+    # rounds it needs; None leaves only the gap and the budgets, so the same fit runs
+    # until max_rounds (and warns, its objective still falling).
+    X, y = _data(150, 4, seed=2)
+    alpha = 0.02 * alpha_max(X, y, random_state=0)
+    kw = dict(alpha=alpha, random_state=0, max_rounds=3)
+    loose = RadonReLURegressor(progress_tol=0.25, **kw).fit(X, y)
+    h = loose.refinement_history_
+    assert loose.stop_reason_ == "progress" and loose.n_rounds_ == 2
+    assert h[0].objective - h[2].objective < 2 * 0.25 * h[2].objective
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        off = RadonReLURegressor(progress_tol=None, **kw).fit(X, y)
+    assert off.stop_reason_ == "max_rounds" and off.n_rounds_ == 3
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)

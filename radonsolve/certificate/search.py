@@ -370,7 +370,7 @@ def _candidates(X, q, n_candidates, rng):
 def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascent_iter=50,
                        n_perturb=4, top_k=10, threshold=1.0, min_angle=1e-3,
                        random_state=None, extra_directions=None, ascend_extra=False,
-                       n_jobs=None):
+                       n_jobs=None, screen_samples=2000):
     """Searched supremum of eta over directions (any d >= 1; exact only for d = 1).
 
     1. Evaluate eta exactly on ``n_candidates`` candidate directions: uniform on the sphere
@@ -415,6 +415,13 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
         Threads for the candidates' evaluation and the ascents (None: numba's default for
         the ascents, one thread for the candidates; -1: all cores). The result does not
         depend on it.
+    screen_samples : int or None, default=2000
+        With more samples than this, the random candidates are first scored on this many
+        random samples (the residual re-projected there onto the orthogonal complement of
+        the affine functions), and only the best ``max(200, 4 n_ascent, top_k)`` of them
+        are scored on all samples. The ranking needs no more points than that and the
+        candidates' cost no longer grows with n_samples. None: every candidate on all
+        samples.
 
     Returns
     -------
@@ -428,7 +435,7 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
 
     >>> import numpy as np
     >>> from radonsolve.certificate import eta, search_certificate
-    >>> from radonsolve.dictionary import AffineProjector
+    >>> from radonsolve.affine import AffineProjector
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((40, 3))
     >>> u = np.full(40, 1 / 40)
@@ -450,11 +457,22 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
         return Certificate(e, W[0], float(bias[0]), d == 1, W[:int(keep)],
                            np.array([e])[:int(keep)], 1, bias[:int(keep)], int(idx[0]))
     W = _candidates(X, q, int(n_candidates), rng)
+    n_eval = 0
+    S = None
+    n_keep = max(200, 4 * int(n_ascent), int(top_k))
+    if screen_samples is not None and N > int(screen_samples) >= 2 and len(W) > n_keep:
+        S = np.sort(rng.choice(N, int(screen_samples), replace=False))
+        XS = np.ascontiguousarray(X[S])
+        A = np.hstack([np.ones((len(S), 1)), XS])
+        qS = q[S] - A @ np.linalg.lstsq(A, q[S], rcond=None)[0]
+        v2s = eta_raw(XS, np.ascontiguousarray(qS), W, threads)[0]
+        W = W[np.sort(np.argsort(-v2s, kind="stable")[:n_keep])]
+        n_eval = len(v2s)
     n_cand = len(W)
     if extra_directions is not None:
         W = np.vstack([W, unit_rows(extra_directions, d)])
     v2, idx, bias, _ = eta_raw(X, q, W, threads)
-    n_eval = len(W)
+    n_eval += len(W)
 
     if ascend_extra and len(W) > n_cand:
         # The extras are ascended anyway; the n_ascent starts come from the other
@@ -468,17 +486,28 @@ def search_certificate(X, q, alpha, *, n_candidates=2000, n_ascent=20, max_ascen
     W0 = np.ascontiguousarray(W[start])
     Rp = rng.standard_normal((max(1, 8 * int(n_perturb)), d)) if n_perturb > 0 \
         else np.zeros((0, d))
-    if n_jobs is None:
-        a2, anchor, n_asc = ascend(X, q, W0, int(max_ascent_iter), Rp, int(n_perturb), 1e-12)
-    else:
+
+    def run_ascents(Xa, qa, iters):
+        if n_jobs is None:
+            return ascend(Xa, qa, W0, iters, Rp, int(n_perturb), 1e-12)
         # numba's thread count is per calling thread: set it for this call only
         prev = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            a2, anchor, n_asc = ascend(X, q, W0, int(max_ascent_iter), Rp, int(n_perturb),
-                                       1e-12)
+            return ascend(Xa, qa, W0, iters, Rp, int(n_perturb), 1e-12)
         finally:
             numba.set_num_threads(prev)
+
+    n_asc = 0
+    if S is not None:
+        # Most of an ascent's steps are spent getting near its local maximum, which the
+        # screening samples locate as well as all of them; the last steps, on all samples,
+        # settle it (and give the anchors and values of all samples).
+        n_asc += run_ascents(XS, np.ascontiguousarray(qS), int(max_ascent_iter))[2]
+        a2, anchor, n_full = run_ascents(X, q, max(2, int(max_ascent_iter) // 4))
+    else:
+        a2, anchor, n_full = run_ascents(X, q, int(max_ascent_iter))
+    n_asc += n_full
     n_eval += int(n_asc)
     ab = np.einsum("ij,ij->i", W0, X[anchor])
 

@@ -1,75 +1,79 @@
-"""Working-set proximal Newton for (P) with any separable smooth data fit (DESIGN §10, §12).
+"""Working-set proximal Newton for (P) with any smooth data fit (DESIGN §10, §12).
 
-Problem. With a data fit ``L(f) = sum_n u_n l(y_n, f_n)`` (:mod:`radonsolve.datafits`:
-Huber, Poisson, logistic, squared), the ReLU dictionary Phi and an orthonormal basis A of
-the affine functions span{1, X} (the unpenalized skip connection),
+Problem. With a data fit ``L(F) = sum_n u_n l(y_n, F_n)`` (:mod:`radonsolve.datafits`:
+Huber, Poisson, logistic, multinomial, squared) of T outputs per sample (T = 1, or K logits
+for the multinomial loss), the ReLU dictionary Phi (or any dictionary with the same
+operator interface) and affine columns A (the skip connection),
 
-    minimize_{V, B}  L(Phi V + A B) + alpha * sum_j |V_j|                              (S)
+    minimize_{V, B}  L(Phi V + A B) + alpha * sum_j ||V_j||_2 + (beta / 2) ||c||^2     (S)
 
-Solver. The driver asks the data fit for its value, gradient, diagonal Hessian and dual
-point, and holds no loss-specific code:
+with ``V_j`` the T output weights of atom j (``|V_j|`` for one output) and c the linear
+weights of the skip connection. With ``skip_penalty = beta = 0`` (the default) the skip is
+free and A is an orthonormal basis of span{1, X}; with ``beta > 0`` (the classifier's
+well-posed problem on separable data, DESIGN §10) A is ``[1, X]`` itself, the ridge acts on
+the coefficients of X, and only the intercept is free.
+
+Solver (one driver for every loss). The loop is :class:`radonsolve.solvers.driver.
+WorkingSetDriver`'s, shared with the squared loss's :class:`~radonsolve.solvers.WorkingSetCD`
+(its constant-Hessian instance). It asks the data fit for its value, gradient, Hessian and
+dual point, and holds no loss-specific code:
 
 - the restricted problem on the working set's dense columns ``Z = [A, Phi_ws]`` is solved by
-  proximal Newton: the quadratic model of L (exact Hessian ``Z^T diag(h) Z``), with the affine
-  block eliminated exactly (Schur complement), is a lasso on a small Gram matrix, solved
-  exactly by the active-set method of the squared-loss solver; an Armijo backtracking line
-  search on (S) makes the step. A zero curvature (Huber samples outside the band) gets a
-  tiny floor, ``1e-8`` of the largest, so every model is strictly convex: any positive
-  metric gives a descent direction, and the line search takes care of the step length.
-  Where the active-set method still stops short on a nearly singular model (measured:
-  Huber with epsilon far below the residuals, a nearly piecewise-linear loss), a proximal
-  term ``mu max(diag S) I`` is added, growing until the model solve converges;
+  proximal Newton (:func:`prox_newton`): the quadratic model of L (exact Hessian), with the
+  affine block eliminated exactly (Schur complement; on the zero-sum subspace when the loss
+  is invariant to a common shift of the outputs, as softmax is), is a (group) lasso on a
+  small matrix, solved exactly by the restricted kernel of
+  :mod:`radonsolve.solvers.restricted`; an Armijo backtracking line search on (S) makes the
+  step. A zero curvature (Huber samples outside the band) gets a tiny floor, ``1e-8`` of
+  the largest, so every one-output model is strictly convex; where the active-set method
+  still stops short on a nearly singular model a growing proximal term is added;
 - one structured pass ``Phi^T theta`` over all atoms prices them (theta the dual point,
   minus the gradient in the outputs); the most violating local maxima along each
   direction's biases enter (as many as there are nonzero atoms, at least ``ws_start``), zero
-  atoms leave, and the loop stops on the duality gap relative to the data fit's scale (the
-  loss of the best affine fit).
+  atoms leave, and the loop stops on the duality gap relative to the problem's scale.
 
-Duality gap (computed, never assumed). For theta orthogonal to the columns of A, in the
-domain of the conjugate and with ``|Phi_j^T theta| <= alpha`` for every atom,
-``D(theta) = datafit.dual_value(theta)`` is a lower bound on (S). The dual point is built
-from the current outputs f:
+Duality gap (computed, never assumed). For theta orthogonal to the free affine columns, in
+the domain of the conjugate and with ``||Phi_j^T theta|| <= alpha`` for every atom,
 
-1. ``theta = -datafit.gradient(f)``;
-2. affine feasibility by a projection in the Hessian metric,
-   ``theta' = theta - h (A lambda)`` with ``(A^T diag(h) A) lambda = A^T theta``: this is the
-   change of the gradient under the Newton step on the affine part, so it is small near the
-   optimum over the affine part and keeps samples of zero curvature (Huber outliers, at the
-   edge of the conjugate's domain) where they are. Then ``A^T theta' = 0`` up to rounding
-   (checked; if the system is singular the projection in the metric ``diag(u)`` is used);
-3. shrinking ``s = min(1, datafit.feasible_scale(theta'), alpha / max_j |Phi_j^T theta'|)``:
-   every domain is convex and contains 0, so ``s theta'`` is dual feasible.
+    D(theta) = datafit.dual_value(theta) - ||X^T theta||^2 / (2 beta)
 
-The gap is ``P - max(D(s theta'), 0)`` (``theta = 0`` is feasible with value 0, the loss's
-infimum). The same theta', unscaled, is what the certificate over all directions takes in
-place of the residual (:func:`exchange_datafit`).
+(the second term only with the ridge, the conjugate of ``(beta / 2) ||c||^2``) is a lower
+bound on (S). The dual point is built from the current outputs F:
+
+1. ``theta = -datafit.gradient(F)``;
+2. feasibility for the free affine columns ``A_f`` by a projection in the Hessian metric,
+   ``theta' = theta - H (A_f lambda)`` with ``(A_f^T H A_f) lambda = A_f^T theta``: this is
+   the change of the gradient under the Newton step on the free affine part, so it is small
+   near the optimum and keeps samples of zero curvature (Huber outliers, at the edge of the
+   conjugate's domain) where they are. Then ``A_f^T theta' = 0`` up to rounding (checked;
+   if not, the projection in the metric ``diag(u)`` is used);
+3. scaling: every ``s theta'`` with ``0 <= s <= s_max = min(1, datafit.feasible_scale(theta'),
+   alpha / max_j ||Phi_j^T theta'||)`` is dual feasible (each domain is convex and contains
+   0); D is concave in s, and its maximum over ``[0, s_max]`` is the dual value used.
+
+The gap is ``P - max(D, 0)`` (``theta = 0`` is feasible with value 0, the loss's infimum).
+The same theta', unscaled, is what the certificate over all directions takes in place of
+the residual.
 """
 
-import copy
 import time
-import warnings
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
-from scipy.linalg import solve_triangular
-from sklearn.exceptions import ConvergenceWarning
+from scipy.optimize import minimize_scalar
 from threadpoolctl import threadpool_limits
 
+from ..affine import affine_basis
 from ..datafits import fit_affine
-from ..dictionary import ReLUDictionary
-from ..directions import canonical_directions
-from ._cd import lasso_active_set, local_max_candidates
+from .driver import WorkingSetDriver
+from .restricted import restricted_lasso
 from .result import SolverResult, merge_warm_start
 
 __all__ = ["DatafitProblem", "DatafitResult", "WorkingSetProxNewton", "alpha_max_datafit",
-           "exchange_datafit"]
+           "prox_newton"]
 
-# Exact active-set lasso (see ``_cd.lasso_active_set``): violators entering at once,
-# candidates tracked between refreshes, and the collinearity threshold of an entering atom.
-MAX_ADD = 16
-N_TRACK = 64
-SINGULAR = 1e-10
-# Curvature floor relative to the largest curvature (zero-curvature samples).
+#: Curvature floor relative to the largest curvature (zero-curvature samples).
 CURVATURE_FLOOR = 1e-8
 
 
@@ -77,24 +81,28 @@ CURVATURE_FLOOR = 1e-8
 class DatafitResult(SolverResult):
     """:class:`SolverResult` plus the skip connection and the dual point.
 
+    Shapes follow the number of outputs T of the data fit: with one output ``affine``,
+    ``outputs`` and ``theta`` are vectors; with T outputs they have T columns.
+
     Attributes
     ----------
-    skip_coef : ndarray of shape (n_features,)
+    skip_coef : ndarray of shape (n_features,) or (n_features, T)
         Linear part of the skip connection (the attributes of :class:`SolverResult` are
         kept).
-    skip_intercept : float
-    affine : ndarray of shape (r,)
-        Coefficients of the skip connection in the problem's orthonormal affine basis.
-    outputs : ndarray of shape (n_samples,)
-        Fitted outputs f on the data.
-    theta : ndarray of shape (n_samples,)
-        Affine-feasible dual point (before shrinking into the dual constraints).
+    skip_intercept : float or ndarray of shape (T,)
+    affine : ndarray of shape (r,) or (r, T)
+        Coefficients of the skip connection on the problem's affine columns ``A``.
+    outputs : ndarray of shape (n_samples,) or (n_samples, T)
+        Fitted outputs F on the data.
+    theta : ndarray of shape (n_samples,) or (n_samples, T)
+        Dual point orthogonal to the free affine columns (before scaling into the dual
+        constraints).
     dual : float
-        Dual objective at the shrunk dual point (a lower bound on the problem's optimum).
+        Dual objective at the scaled dual point (a lower bound on the problem's optimum).
     """
 
     skip_coef: np.ndarray = None
-    skip_intercept: float = 0.0
+    skip_intercept: object = 0.0
     affine: np.ndarray = None
     outputs: np.ndarray = None
     theta: np.ndarray = None
@@ -106,193 +114,523 @@ class DatafitProblem:
 
     Parameters
     ----------
-    dictionary : ReLUDictionary
-        Built on the rows of the data fit (samples of positive weight).
+    dictionary : ReLUDictionary or SignedDictionary
+        Built on the rows of the data fit (samples of positive weight): ``X``,
+        ``n_atoms``, ``rmatvec``, ``columns`` and ``direction_offsets`` are used.
     datafit : Datafit
-        One output (a :class:`radonsolve.datafits.Datafit`).
+        A :class:`radonsolve.datafits.Datafit` (one output, or K for
+        :class:`~radonsolve.datafits.Multinomial`).
     alpha : float
         Positive regularization strength.
     basis : tuple (A, to_affine) or None, default=None
-        ``affine_basis(dictionary.X)``, computed when None (pass it to share it).
+        ``affine_basis(dictionary.X)`` (free skip only), computed when None (pass it to
+        share it).
+    skip_penalty : float, default=0.0
+        Ridge weight beta on the skip connection's linear weights; 0 leaves the skip free.
+    scale : float or None, default=None
+        Unit of relative tolerances. None: the data fit's loss at the best affine fit
+        (one output) or at the best constant model (shift-invariant losses).
 
     Attributes
     ----------
     A : ndarray of shape (n_samples, r)
-        Orthonormal basis of span{1, X} (rank-deficient X handled).
+        Affine columns: orthonormal basis of span{1, X} (free skip; rank-deficient X
+        handled), or ``[1, X]`` (ridge).
+    A_free : ndarray of shape (n_samples, r_free)
+        Orthonormal columns of the unpenalized affine functions (all of span{1, X}, or the
+        constant): the dual point is orthogonal to them.
+    ridge : ndarray of shape (r,)
+        Ridge weight of each affine column (0 on the free ones).
+    T : int
+        Outputs per sample.
     scale : float
-        The data fit's loss at the best affine fit (at least ``1e-12`` times the size of its
-        terms, their rounding): the unit of relative tolerances.
+        The unit of relative tolerances (at least ``1e-12`` times the size of the loss's
+        terms, their rounding).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Poisson
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> from radonsolve.solvers.newton import DatafitProblem
+    >>> x = np.linspace(0, 1, 5)[:, None]
+    >>> problem = DatafitProblem(ReLUDictionary(x, np.ones((1, 1))),
+    ...                          Poisson(np.exp(1 + 2 * x[:, 0]), np.full(5, 0.2)), 0.1)
+    >>> problem.T, problem.r, problem.A.shape
+    (1, 2, (5, 2))
     """
 
-    def __init__(self, dictionary, datafit, alpha, *, basis=None):
+    def __init__(self, dictionary, datafit, alpha, *, basis=None, skip_penalty=0.0,
+                 scale=None):
         self.dictionary = dictionary
         self.datafit = datafit
         self.alpha = float(alpha)
         if not self.alpha > 0:
             raise ValueError(f"alpha must be positive; got {alpha!r}.")
+        beta = float(skip_penalty)
+        if not (np.isfinite(beta) and beta >= 0):
+            raise ValueError(f"skip_penalty must be a nonnegative finite number; got "
+                             f"{skip_penalty!r}.")
+        self.skip_penalty = beta
         X = dictionary.X
         self.X = X
-        if datafit.y.shape[0] != X.shape[0]:
+        N, d = X.shape
+        if datafit.y.shape[0] != N:
             raise ValueError(f"datafit has {datafit.y.shape[0]} samples, the dictionary "
-                             f"{X.shape[0]}.")
-        if basis is None:
-            basis = affine_basis(X)
-        self.A, self._to_affine = basis
+                             f"{N}.")
+        self.T = int(datafit.n_outputs)
+        if beta > 0:
+            # Ridge on the skip's linear weights in the user's coordinates: the columns are
+            # [1, X] themselves, with curvature beta on every one but the constant's.
+            self.A = np.ascontiguousarray(np.column_stack([np.ones(N), X]))
+            self._to_affine = np.eye(d + 1)
+            self.ridge = np.concatenate([[0.0], np.full(d, beta)])
+            self.A_free = np.full((N, 1), 1.0 / np.sqrt(max(N, 1)))
+        else:
+            if basis is None:
+                basis = affine_basis(X)
+            self.A, self._to_affine = basis
+            self.ridge = np.zeros(self.A.shape[1])
+            self.A_free = self.A
         self.r = self.A.shape[1]
         self._affine_B, self._affine_F = None, None
-        f_aff = self.affine_fit()[1]
-        # Floored at the rounding of the loss's terms (an exactly affine y has loss 0).
-        self.scale = max(self.datafit.value(f_aff), 1e-12 * self.datafit.magnitude(f_aff))
+        if scale is None:
+            if self.T == 1 and beta == 0:
+                f_aff = self._f(self.affine_fit()[1])
+                # Floored at the rounding of the loss's terms (an exactly affine y has
+                # loss 0).
+                scale = max(datafit.value(f_aff), 1e-12 * datafit.magnitude(f_aff))
+            else:
+                scale = datafit.scale(affine_basis(X)[0])
+        self.scale = float(scale)
 
+    # ---------------------------------------------------------------- shapes
+    def _as2(self, F):
+        F = np.asarray(F, dtype=float)
+        return F.reshape(len(F), -1)
+
+    def _f(self, F):
+        """Outputs as the data fit takes them: a vector for one output."""
+        F = self._as2(F)
+        return F[:, 0] if self.T == 1 else F
+
+    # ---------------------------------------------------------------- objective
     def affine_fit(self):
-        """Best affine fit: coefficients in the basis A (r,) and outputs (N,); cached.
+        """Best fit by the skip connection alone (no atom); cached.
 
         Returns
         -------
-        B : ndarray of shape (r,)
-        F : ndarray of shape (n_samples,)
+        B : ndarray of shape (r, T)
+            Coefficients on the columns ``A``.
+        F : ndarray of shape (n_samples, T)
+            Outputs ``A @ B``.
         """
         if self._affine_B is None:
-            self._affine_B, self._affine_F = fit_affine(self.datafit, self.A)
+            if self.T == 1 and self.skip_penalty == 0:
+                B, F = fit_affine(self.datafit, self.A)
+                B, F = B[:, None], F[:, None]
+            else:
+                B = np.zeros((self.r, self.T))
+                B, F, _, _ = prox_newton(self, self.A, B, self.A @ B, 1e-12 * self.scale,
+                                         max_newton=200)
+            self._affine_B, self._affine_F = B, F
         return self._affine_B, self._affine_F
 
+    def affine_start(self):
+        """Skip connection the solver starts from without a given one: the affine fit.
+
+        Returns
+        -------
+        ndarray of shape (r, T)
+        """
+        return self.affine_fit()[0]
+
     def penalty(self, V):
-        """``alpha * sum_j |V_j|``.
+        """``alpha * sum_j ||V_j||`` of the atoms' coefficients.
 
         Parameters
         ----------
-        V : ndarray of shape (n_active,)
-            Coefficients of the atoms.
+        V : ndarray of shape (n_active,) or (n_active, T)
 
         Returns
         -------
         float
         """
-        return self.alpha * float(np.abs(V).sum())
+        V = np.asarray(V, dtype=float)
+        if V.size == 0:
+            return 0.0
+        V = V.reshape(len(V), -1)
+        if V.shape[1] == 1:
+            return self.alpha * float(np.abs(V).sum())
+        return self.alpha * float(np.sqrt(np.einsum("ij,ij->i", V, V)).sum())
 
-    def objective(self, F, V):
-        """Objective of (S): data fit at the outputs plus the penalty of the coefficients.
+    def ridge_penalty(self, B):
+        """``(beta / 2) ||c||^2`` of the affine coefficients B; 0 for a free skip.
 
         Parameters
         ----------
-        F : ndarray of shape (n_samples,)
-            Outputs on the data.
-        V : ndarray of shape (n_active,)
-            Coefficients of the atoms.
+        B : ndarray of shape (r,) or (r, T), or None
+            Affine coefficients (None counts as no ridge).
 
         Returns
         -------
         float
         """
-        return self.datafit.value(F) + self.penalty(V)
+        if B is None or self.skip_penalty <= 0:
+            return 0.0
+        B = np.asarray(B, dtype=float).reshape(self.r, -1)
+        return 0.5 * float(np.sum(self.ridge[:, None] * B * B))
 
-    def dual_theta(self, F):
-        """Affine-feasible dual point theta' (module docstring, steps 1-2).
+    def loss(self, F):
+        """The data fit at the outputs F.
 
         Parameters
         ----------
-        F : ndarray of shape (n_samples,)
+        F : ndarray of shape (n_samples,) or (n_samples, T)
+
+        Returns
+        -------
+        float
+        """
+        return self.datafit.value(self._f(F))
+
+    def objective(self, F, V, B=None):
+        """Objective of (S): data fit, penalty of the atoms and ridge on the skip.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,) or (n_samples, T)
+            Outputs on the data.
+        V : ndarray of shape (n_active,) or (n_active, T)
+            Coefficients of the atoms.
+        B : ndarray of shape (r,) or (r, T), or None, default=None
+            Affine coefficients (for the ridge; not needed for a free skip).
+
+        Returns
+        -------
+        float
+        """
+        return self.loss(F) + self.penalty(V) + self.ridge_penalty(B)
+
+    # ---------------------------------------------------------------- Newton model
+    def _hessian_blocks(self, Z, hess):
+        """``Z^T H Z`` for the per-sample Hessian ``hess``: (p T, p T), index j*T + t."""
+        if self.T == 1:
+            return Z.T @ (hess[:, None] * Z)
+        p, T = Z.shape[1], self.T
+        H = np.empty((p, T, p, T))
+        for t in range(T):
+            for s in range(t, T):
+                M = Z.T @ (hess[:, t, s][:, None] * Z)
+                H[:, t, :, s] = M
+                if s != t:
+                    H[:, s, :, t] = M
+        return H.reshape(p * T, p * T)
+
+    def newton_system(self, Z, F, B):
+        """Gradient and Hessian of the smooth part of (S) in the coefficients of Z.
+
+        Z holds the affine columns ``A`` first (their coefficients carry the ridge), then
+        any atoms' columns. One-output curvatures get the floor ``CURVATURE_FLOOR`` times
+        the largest one.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, p)
+            ``[A, Phi_ws]``.
+        F : ndarray of shape (n_samples, T)
+            Current outputs.
+        B : ndarray of shape (r, T)
+            Current affine coefficients.
+
+        Returns
+        -------
+        g : ndarray of shape (p * T,)
+        H : ndarray of shape (p * T, p * T)
+            Index ``j * T + t``.
+        """
+        T, r = self.T, self.r
+        f = self._f(F)
+        g = (Z.T @ self.datafit.gradient(f).reshape(len(Z), T)).ravel()
+        hess = self.datafit.hessian(f)
+        if T == 1:
+            # Only zero curvatures (Huber samples outside the band, underflow) are raised:
+            # small positive ones (nearly separated logistic samples) are the model.
+            floor = CURVATURE_FLOOR * max(float(hess.max(initial=0.0)),
+                                          float(self.datafit.u.max()))
+            hess = np.where(hess > 0, hess, floor)
+        H = self._hessian_blocks(Z, hess)
+        if self.skip_penalty > 0:
+            nA = r * T
+            ridge = np.repeat(self.ridge, T)
+            g[:nA] += ridge * np.asarray(B, dtype=float).ravel()
+            H[np.arange(nA), np.arange(nA)] += ridge
+        return g, H
+
+    def affine_inverse(self, H_AA):
+        """Inverse of the Hessian block of the affine coefficients (index j*T + t).
+
+        For a shift-invariant loss (softmax) the block is singular along the
+        class-constant directions and is inverted on the zero-sum subspace, explicitly,
+        rather than by an eigenvalue cutoff that would also have to decide on the
+        genuinely small curvatures of nearly separable data. Otherwise the pseudo-inverse
+        with eigenvalues below ``1e-12`` of the largest dropped: no step along directions
+        where the loss is flat to rounding (the affine part of separable data).
+
+        Parameters
+        ----------
+        H_AA : ndarray of shape (r_a * T, r_a * T)
+
+        Returns
+        -------
+        ndarray of shape (r_a * T, r_a * T)
+        """
+        if H_AA.size == 0:
+            return np.zeros_like(H_AA)
+        if self.datafit.shift_invariant and self.T > 1:
+            E = _zero_sum_basis(self.T)
+            Eb = np.kron(np.eye(H_AA.shape[0] // self.T), E)
+            return Eb @ _psd_pinv(Eb.T @ H_AA @ Eb) @ Eb.T
+        return _psd_pinv(H_AA)
+
+    # ---------------------------------------------------------------- dual
+    def dual_point(self, F):
+        """Dual point orthogonal to the free affine columns (module docstring, steps 1-2).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,) or (n_samples, T)
             Outputs on the data.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Orthogonal to the affine functions up to rounding.
+        ndarray of shape (n_samples,) or (n_samples, T)
+            Orthogonal to ``A_free`` up to rounding.
         """
-        A = self.A
-        theta = self.datafit.dual_point(F)
-        g = A.T @ theta
-        h = self.datafit.hessian(F)
-        M = A.T @ (h[:, None] * A)
+        T = self.T
+        f = self._f(F)
+        theta = self.datafit.dual_point(f)
+        A = self.A_free
+        N = len(A)
+        Th = theta.reshape(N, T)
+        G = A.T @ Th
+        hess = self.datafit.hessian(f)
         out = None
-        if np.all(np.isfinite(M)):
-            lam = np.linalg.lstsq(M, g, rcond=1e-12)[0]
-            out = theta - h * (A @ lam)
-            if not _orthogonal(A, out):
-                out = None
+        if np.all(np.isfinite(hess)):
+            lam = (self.affine_inverse(self._hessian_blocks(A, hess)) @ G.ravel())
+            Z = A @ lam.reshape(A.shape[1], T)
+            if T == 1:
+                cand = theta - hess * Z[:, 0]
+            else:
+                cand = theta - np.einsum("nij,nj->ni", hess, Z)
+            if _orthogonal(A, cand.reshape(N, T)):
+                out = cand
         if out is None:
             u = self.datafit.u
-            lam = np.linalg.solve(A.T @ (u[:, None] * A), g)
-            out = theta - u * (A @ lam)
+            lam = np.linalg.lstsq(A.T @ (u[:, None] * A), G, rcond=None)[0]
+            out = theta - (u[:, None] * (A @ lam)).reshape(theta.shape)
         return out
 
-    def gap_parts(self, F, V, corr_fn):
-        """(primal, dual, theta', corr) at outputs F and coefficients V.
-
-        ``corr_fn(theta)``: correlations of theta with the atoms considered (the working
-        set, or the whole dictionary).
+    def dual_objective(self, theta, s=1.0):
+        """Dual value at ``s * theta`` (``-inf`` outside the conjugate's domain).
 
         Parameters
         ----------
-        F : ndarray of shape (n_samples,)
+        theta : ndarray of shape (n_samples,) or (n_samples, T)
+            Orthogonal to the free affine columns.
+        s : float, default=1.0
+            Scaling.
+
+        Returns
+        -------
+        float
+            ``datafit.dual_value(s theta) - s^2 ||X^T theta||^2 / (2 beta)``.
+        """
+        return self._dual_along(theta)(s)
+
+    def _dual_along(self, theta):
+        """``s -> dual_objective(theta, s)``, with the ridge's quadratic computed once."""
+        q = 0.0
+        if self.skip_penalty > 0:
+            g = self.X.T @ np.asarray(theta).reshape(len(self.X), -1)
+            q = 0.5 * float(np.sum(g * g)) / self.skip_penalty
+        value = self.datafit.dual_value
+
+        def along(s):
+            val = value(s * theta)
+            return val - s * s * q if np.isfinite(val) else val
+        return along
+
+    def best_dual(self, theta, s_max):
+        """Largest dual value over the scalings ``0 <= s <= s_max`` (concave in s).
+
+        Parameters
+        ----------
+        theta : ndarray
+            Dual point orthogonal to the free affine columns.
+        s_max : float
+            Largest feasible scaling.
+
+        Returns
+        -------
+        float
+            At least 0 (the dual value at s = 0).
+        """
+        if not s_max > 0:
+            return 0.0
+        along = self._dual_along(theta)
+        at_end = along(s_max)
+        best = max(at_end, 0.0)
+        # Concave in s: when it still increases at s_max, s_max is the maximizer.
+        h = 1e-7 * s_max
+        if along(s_max - h) > at_end:
+            res = minimize_scalar(lambda t: -along(t), bounds=(0.0, s_max), method="bounded",
+                                  options={"xatol": 1e-9 * s_max})
+            if np.isfinite(res.fun):
+                best = max(best, -float(res.fun))
+        return best
+
+    def dual_bound(self, theta, corr_max):
+        """Lower bound on (S) from a dual point and its largest atom correlation.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_samples,) or (n_samples, T)
+            Dual point orthogonal to the free affine columns.
+        corr_max : float
+            Largest ``||Phi_j^T theta||`` over the atoms considered (for a bound on (P)
+            itself: ``alpha * sup eta`` over all directions).
+
+        Returns
+        -------
+        float
+            ``max(D(s theta), 0)`` over the feasible scalings; 0 when corr_max is not
+            finite.
+        """
+        if not np.isfinite(corr_max):
+            return 0.0
+        s = min(1.0, self.datafit.feasible_scale(theta),
+                self.alpha / corr_max if corr_max > 0 else np.inf)
+        return self.best_dual(theta, s)
+
+    def gap_parts(self, F, V, corr_fn, B=None):
+        """(primal, dual, theta', corr) at outputs F and coefficients V (and B).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples,) or (n_samples, T)
             Outputs on the data.
-        V : ndarray of shape (n_active,)
+        V : ndarray of shape (n_active,) or (n_active, T)
             Coefficients of the atoms.
         corr_fn : callable
-            Maps theta to its correlations with the atoms considered.
+            Maps theta to its correlations with the atoms considered (the working set, or
+            the whole dictionary).
+        B : ndarray of shape (r,) or (r, T), or None, default=None
+            Affine coefficients (for the ridge).
 
         Returns
         -------
         primal : float
         dual : float
-            Dual value at theta' shrunk into the dual constraints (at least 0).
-        theta : ndarray of shape (n_samples,)
+            Dual value at the best feasible scaling of theta' (at least 0).
+        theta : ndarray of shape (n_samples,) or (n_samples, T)
         corr : ndarray
         """
-        primal = self.objective(F, V)
-        theta = self.dual_theta(F)
+        primal = self.objective(F, V, B)
+        theta = self.dual_point(F)
         corr = corr_fn(theta)
-        cmax = float(np.max(np.abs(corr), initial=0.0))
-        s = min(1.0, self.datafit.feasible_scale(theta),
-                self.alpha / cmax if cmax > 0 else np.inf)
-        dual = max(self.datafit.dual_value(s * theta), 0.0)
+        dual = self.dual_bound(theta, _max_row_norm(corr))
         return primal, dual, theta, corr
 
+    # ---------------------------------------------------------------- output
     def skip_connection(self, B):
-        """Affine coefficients (c (d,), c0) from basis coefficients B (r,).
+        """Affine coefficients (c, c0) from coefficients B on the columns ``A``.
 
         Parameters
         ----------
-        B : ndarray of shape (r,)
+        B : ndarray of shape (r,) or (r, T)
 
         Returns
         -------
-        coef : ndarray of shape (n_features,)
-        intercept : float
+        coef : ndarray of shape (n_features,) or (n_features, T)
+        intercept : float or ndarray of shape (T,)
         """
-        beta = self._to_affine @ B
-        return beta[1:], float(beta[0])
+        beta = self._to_affine @ np.asarray(B, dtype=float).reshape(self.r, -1)
+        if self.T == 1:
+            return beta[1:, 0], float(beta[0, 0])
+        return beta[1:], beta[0]
+
+    def make_result(self, idx, coef, B, F, theta, *, objective, dual, converged, n_iter,
+                    history=(), time=0.0):
+        """The result of a solve in this problem's shapes (see :class:`DatafitResult`).
+
+        For a shift-invariant loss the classes are centred first (the penalty can only
+        decrease; the affine part is not identifiable otherwise).
+
+        Parameters
+        ----------
+        idx : ndarray of int, shape (k,)
+            Atoms with a nonzero coefficient row.
+        coef : ndarray of shape (k, T)
+        B : ndarray of shape (r, T)
+        F : ndarray of shape (n_samples, T)
+        theta : ndarray
+            The dual point of F (:meth:`dual_point`).
+        objective, dual : float
+        converged : bool
+        n_iter : int
+        history : list, default=()
+        time : float, default=0.0
+
+        Returns
+        -------
+        DatafitResult
+        """
+        coef = np.asarray(coef, dtype=float).reshape(len(idx), self.T)
+        B = np.asarray(B, dtype=float).reshape(self.r, self.T)
+        if self.datafit.shift_invariant and self.T > 1:
+            coef = coef - coef.mean(axis=1, keepdims=True)
+            B = B - B.mean(axis=1, keepdims=True)
+        c, c0 = self.skip_connection(B)
+        one = self.T == 1
+        return DatafitResult(idx=np.asarray(idx, dtype=np.int64), coef=coef,
+                             objective=float(objective), dual_gap=float(objective - dual),
+                             n_iter=int(n_iter), converged=bool(converged),
+                             history=list(history), time=time, skip_coef=c,
+                             skip_intercept=c0, affine=B[:, 0].copy() if one else B,
+                             outputs=F[:, 0].copy() if one else F, theta=theta,
+                             dual=float(dual))
 
 
-def affine_basis(X):
-    """Orthonormal basis of span{1, X} and the map from its coefficients to ``[c0; c]``.
+_ZERO_SUM = {}
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
 
-    Returns
-    -------
-    A : ndarray of shape (n_samples, r)
-        Orthonormal columns, r the numerical rank of ``[1, X]``.
-    to_affine : ndarray of shape (n_features + 1, r)
-        ``[c0; c] = to_affine @ B`` for the function ``A @ B``.
+def _zero_sum_basis(K):
+    """Orthonormal basis (K, K - 1) of {v : sum v = 0}: eigenvectors of the centring matrix
+    (cached per K; read-only)."""
+    if K not in _ZERO_SUM:
+        w, U = np.linalg.eigh(np.eye(K) - 1.0 / K)
+        E = np.ascontiguousarray(U[:, w > 0.5])
+        E.flags.writeable = False
+        _ZERO_SUM[K] = E
+    return _ZERO_SUM[K]
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from radonsolve.solvers.newton import affine_basis
-    >>> X = np.array([[0.0], [1.0], [2.0]])
-    >>> A, to_affine = affine_basis(X)
-    >>> B = A.T @ (1.0 + 2.0 * X[:, 0])      # the function 1 + 2 x in the basis
-    >>> np.round(to_affine @ B, 10)
-    array([1., 2.])
-    """
-    N = X.shape[0]
-    M = np.column_stack([np.ones(N), X])
-    U, s, Vt = np.linalg.svd(M, full_matrices=False)
-    rank = int(np.sum(s > s[0] * max(M.shape) * np.finfo(float).eps)) if s.size else 0
-    return np.ascontiguousarray(U[:, :rank]), Vt[:rank].T / s[:rank]
+
+def _psd_pinv(H, rcond=1e-12):
+    if H.size == 0:
+        return np.zeros_like(H)
+    w, Q = np.linalg.eigh(H)
+    cut = rcond * max(w.max(initial=0.0), 1e-300)
+    inv = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
+    return (Q * inv) @ Q.T
+
+
+def _max_row_norm(C):
+    if C is None or C.size == 0:
+        return 0.0
+    if C.ndim == 1 or C.shape[1] == 1:
+        return float(np.abs(C).max())
+    return float(np.sqrt(np.einsum("ij,ij->i", C, C).max()))
 
 
 def _orthogonal(A, theta):
@@ -302,23 +640,135 @@ def _orthogonal(A, theta):
     return np.isfinite(viol) and viol <= 1e-10 * scale + 1e-300
 
 
-class WorkingSetProxNewton:
+# ----------------------------------------------------------------------------- restricted
+def prox_newton(problem, Z, beta, F, eps, *, max_newton=200, max_inner=100000,
+                primal_eps=0.0, verbose=0):
+    """Proximal Newton for (S) restricted to the columns ``Z = [A, Phi_ws]``.
+
+    Each step minimizes the quadratic model of the smooth part (exact Hessian, affine
+    block eliminated) plus the penalty exactly (:func:`radonsolve.solvers.restricted.
+    restricted_lasso`), then backtracks (Armijo) on (S). Near the optimum the predicted
+    decrease falls below the rounding of the objective, so the full step is taken unless
+    the objective visibly increases, and the loop stops when that no longer shrinks the gap.
+
+    Parameters
+    ----------
+    problem : DatafitProblem
+    Z : ndarray of shape (n_samples, r + k)
+        The affine columns ``problem.A`` followed by k atoms' columns.
+    beta : ndarray of shape (r + k, T)
+        Starting coefficients.
+    F : ndarray of shape (n_samples, T)
+        ``Z @ beta``.
+    eps : float
+        Stop when the restricted duality gap is at most eps.
+    max_newton : int, default=200
+        Maximum Newton steps.
+    max_inner : int, default=100000
+        Maximum steps of the restricted kernel per model.
+    primal_eps : float, default=0.0
+        Also stop when the objective is at most this (0 is a lower bound: separable
+        classes with a free skip, where no minimizer exists).
+    verbose : int, default=0
+
+    Returns
+    -------
+    beta : ndarray of shape (r + k, T)
+    F : ndarray of shape (n_samples, T)
+    steps : int
+    gap : float
+        The restricted duality gap at the returned point.
+    """
+    alpha = problem.alpha
+    r, T = problem.r, problem.T
+    p = Z.shape[1]
+    k = p - r
+    nA = r * T
+    steps = 0
+    gap = np.inf
+    obj = problem.objective(F, beta[r:], beta[:r])
+    n_tiny = 0
+    last_tiny_gap = np.inf
+    while True:
+        primal, dual, _, _ = problem.gap_parts(F, beta[r:], lambda th: Z[:, r:].T @ th,
+                                               beta[:r])
+        gap = primal - dual
+        if gap <= eps or primal <= primal_eps or steps >= max_newton:
+            break
+        steps += 1
+        g, H = problem.newton_system(Z, F, beta[:r])
+        H_AA, H_AV, H_VV = H[:nA, :nA], H[:nA, nA:], H[nA:, nA:]
+        Hinv = problem.affine_inverse(H_AA)
+        g_A, g_V = g[:nA], g[nA:]
+        b_V = beta[r:].ravel()
+        if k:
+            HiAV = Hinv @ H_AV
+            S = H_VV - H_AV.T @ HiAV
+            S = np.ascontiguousarray(0.5 * (S + S.T))
+            gS = g_V - HiAV.T @ g_A
+            x = b_V.copy()
+            restricted_lasso(S, S @ b_V - gS, x, alpha, T, max_inner)
+            d_V = x - b_V
+        else:
+            d_V = np.zeros(0)
+        d_A = -Hinv @ (g_A + H_AV @ d_V)
+        d = np.concatenate([d_A, d_V]).reshape(p, T)
+        dF = Z @ d
+        pen_V = problem.penalty(beta[r:])
+        pen0 = pen_V + problem.ridge_penalty(beta[:r])
+        descent = float(g @ d.ravel()) + problem.penalty(beta[r:] + d[r:]) - pen_V
+        noise = 1e-13 * (abs(obj) + pen0 + problem.scale)
+        if descent > noise or not np.isfinite(descent):
+            break
+        tiny = -descent <= 1e3 * noise
+        if tiny:
+            n_tiny += 1
+            if n_tiny > 3 and gap >= 0.5 * last_tiny_gap:
+                break
+            last_tiny_gap = min(last_tiny_gap, gap)
+        t = 1.0
+        accepted = False
+        for _ in range(80):
+            newF = F + t * dF
+            newb = beta + t * d
+            new_obj = problem.objective(newF, newb[r:], newb[:r])
+            if new_obj <= obj + 1e-4 * t * descent or (tiny and new_obj <= obj + noise):
+                accepted = True
+                break
+            t *= 0.5
+        if verbose > 2:
+            print(f"[prox-newton]   step {steps}: gap {gap:.3e}, predicted decrease "
+                  f"{-descent:.3e}, step length {t:.3g}{'' if accepted else ' (rejected)'}")
+        if not accepted:
+            break
+        beta, F, obj = newb, newF, new_obj
+    return beta, F, steps, gap
+
+
+# ----------------------------------------------------------------------------- driver
+class WorkingSetProxNewton(WorkingSetDriver):
     """Working-set proximal Newton solver for :class:`DatafitProblem` (module docstring).
+
+    One driver for every smooth data fit: Huber, Poisson, logistic, multinomial (group
+    penalty over the K logits) and squared, with a free or ridge-penalized skip connection.
 
     Parameters
     ----------
     tol : float, default=1e-6
-        Stop when the duality gap is below ``tol`` times ``problem.scale`` (the loss of
-        the best affine fit).
+        Stop when the duality gap is below ``tol`` times ``problem.scale``.
     max_iter : int, default=100
-        Maximum working-set (outer) iterations.
+        Maximum working-set iterations (restricted solve and pricing pass); ``n_iter``
+        counts them.
     max_newton : int, default=200
         Maximum proximal Newton steps per restricted solve.
     max_inner : int, default=100000
-        Maximum steps of the active-set lasso solving each Newton model.
+        Maximum steps of the restricted kernel solving each Newton model.
     ws_start : int, default=10
         Atoms added in the first round; later rounds add as many as there are nonzero
         coefficients (at least ``ws_start``).
+    prune : bool, default=True
+        Drop atoms whose coefficient is zero from the working set when new atoms enter (the
+        Hessian costs N (r + k)^2 T^2, so k stays near twice the support).
     verbose : int, default=0
 
     Examples
@@ -337,12 +787,13 @@ class WorkingSetProxNewton:
     """
 
     def __init__(self, tol=1e-6, max_iter=100, max_newton=200, max_inner=100000, ws_start=10,
-                 verbose=0):
+                 prune=True, verbose=0):
         self.tol = tol
         self.max_iter = max_iter
         self.max_newton = max_newton
         self.max_inner = max_inner
         self.ws_start = ws_start
+        self.prune = prune
         self.verbose = verbose
 
     def solve(self, problem, warm_start=None, affine=None):
@@ -352,9 +803,10 @@ class WorkingSetProxNewton:
         ----------
         problem : DatafitProblem
         warm_start : tuple (idx, V) or None, default=None
-            Atoms and coefficients to start from.
-        affine : ndarray of shape (r,) or None, default=None
-            Starting coefficients of the skip connection in the basis ``problem.A``.
+            Atoms and coefficients (T columns) to start from.
+        affine : ndarray of shape (r,) or (r, T), or None, default=None
+            Starting coefficients of the skip connection on the columns ``problem.A``;
+            None starts from ``problem.affine_start()``.
 
         Returns
         -------
@@ -365,347 +817,103 @@ class WorkingSetProxNewton:
         with threadpool_limits(limits=1, user_api="blas"):
             return self._solve(problem, warm_start, affine)
 
-    # ---------------------------------------------------------------- restricted problem
-    def _restricted(self, problem, Zc, beta, F, eps):
-        """Proximal Newton on the columns Zc = [A, Phi_ws] from beta with outputs F.
-
-        Stops when the restricted duality gap is below eps. Returns (beta, F, steps, gap).
-        """
-        alpha = problem.alpha
-        datafit = problem.datafit
-        r = problem.r
-        k = Zc.shape[1] - r
-        steps = 0
-        obj = problem.objective(F, beta[r:])
-        n_tiny = 0
-        last_tiny_gap = np.inf
-        while True:
-            primal, dual, _, _ = problem.gap_parts(F, beta[r:], lambda th: Zc[:, r:].T @ th)
-            gap = primal - dual
-            if gap <= eps or steps >= self.max_newton:
-                break
-            steps += 1
-            g = Zc.T @ datafit.gradient(F)
-            h = datafit.hessian(F)
-            h = h + CURVATURE_FLOOR * max(float(h.max(initial=0.0)), float(datafit.u.max()))
-            H = Zc.T @ (h[:, None] * Zc)
-            H_AA, H_AV, H_VV = H[:r, :r], H[:r, r:], H[r:, r:]
-            g_A, g_V = g[:r], g[r:]
-            # H_AA is positive definite (orthonormal A, positive curvatures).
-            L_AA = np.linalg.cholesky(H_AA)
-            Hinv_AV = _chol_solve(L_AA, H_AV)
-            b_V = beta[r:]
-            if k:
-                S = H_VV - H_AV.T @ Hinv_AV
-                S = np.ascontiguousarray(0.5 * (S + S.T))
-                gS = g_V - Hinv_AV.T @ g_A
-                # Exact model solve (to rounding relative to alpha): inner steps are cheap
-                # next to forming the Hessian, and exact models make the outer iteration
-                # converge fast once the support is found.
-                x = _model_lasso(S, b_V, gS, alpha, self.max_inner)
-                d_V = x - b_V
-            else:
-                d_V = np.zeros(0)
-            d_A = -_chol_solve(L_AA, g_A + H_AV @ d_V)
-            d = np.concatenate([d_A, d_V])
-            dF = Zc @ d
-            pen0 = problem.penalty(b_V)
-            descent = float(g @ d) + problem.penalty(b_V + d_V) - pen0
-            # Near the optimum the predicted decrease falls below the rounding of the
-            # objective: take the full step unless the objective visibly increases (and
-            # stop when that no longer shrinks the gap).
-            noise = 1e-13 * (abs(obj) + problem.scale)
-            if descent > noise or not np.isfinite(descent):
-                break
-            tiny = -descent <= 1e3 * noise
-            if tiny:
-                n_tiny += 1
-                if n_tiny > 3 and gap >= 0.5 * last_tiny_gap:
-                    break
-                last_tiny_gap = min(last_tiny_gap, gap)
-            t = 1.0
-            accepted = False
-            for _ in range(80):
-                newF = F + t * dF
-                newb = beta + t * d
-                new_obj = problem.objective(newF, newb[r:])
-                if new_obj <= obj + 1e-4 * t * descent or (tiny and new_obj <= obj + noise):
-                    accepted = True
-                    break
-                t *= 0.5
-            if self.verbose > 2:
-                print(f"[prox-newton]   step {steps}: gap {gap:.3e}, predicted decrease "
-                      f"{-descent:.3e}, step length {t:.3g}{'' if accepted else ' (rejected)'}")
-            if not accepted:
-                break
-            beta, F, obj = newb, newF, new_obj
-        return beta, F, steps, gap
-
-    # ---------------------------------------------------------------- main loop
+    # ------------------------------------------------------------------ driver hooks
     def _solve(self, problem, warm_start, affine):
-        t0 = time.perf_counter()
-        dic = problem.dictionary
-        alpha = problem.alpha
-        r = problem.r
+        r, T = problem.r, problem.T
+        st = SimpleNamespace(t0=time.perf_counter(), timing=None, r=r)
+        st.idx, V = merge_warm_start(warm_start, T)
+        st.in_ws = np.zeros(problem.dictionary.n_atoms, dtype=bool)
+        st.in_ws[st.idx] = True
+        st.Z = np.hstack([problem.A, problem.dictionary.columns(st.idx)]) if len(st.idx) \
+            else problem.A.copy()
+        B0 = problem.affine_start() if affine is None else affine
+        st.beta = np.vstack([np.asarray(B0, dtype=float).reshape(r, T), V])
+        st.F = st.Z @ st.beta
         tol_abs = self.tol * problem.scale
-        n_atoms = dic.n_atoms
+        st.eps = 0.1 * tol_abs
+        # The affine part (and any warm-started atoms) is fitted before the first pricing:
+        # the dual point needs it.
+        self._restricted(problem, st, np.inf, tol_abs)
+        return self._loop(problem, st, 1)
 
-        idx, V = merge_warm_start(warm_start, 1)
-        V = V[:, 0]
-        in_ws = np.zeros(n_atoms, dtype=bool)
-        in_ws[idx] = True
-        Zc = np.hstack([problem.A, dic.columns(idx)]) if len(idx) else problem.A.copy()
-        if affine is None:
-            # Best affine fit of what the warm-started atoms leave (or of the data).
-            affine = problem.affine_fit()[0]
-        beta = np.concatenate([np.asarray(affine, dtype=float).reshape(r), V])
-        F = Zc @ beta
-        eps = 0.1 * tol_abs
-        history = []
-        it = 0
-        converged = False
-        gap = np.inf
-        while True:
-            beta, F, steps, rgap = self._restricted(problem, Zc, beta, F, eps)
-            primal, dual, theta, corr = problem.gap_parts(F, beta[r:], dic.rmatvec)
-            gap = primal - dual
-            history.append((time.perf_counter() - t0, primal, gap, len(idx)))
-            nnz = int(np.count_nonzero(beta[r:]))
-            if self.verbose:
-                print(f"[prox-newton] iter {it}: working set {len(idx)}, nonzeros {nnz}, "
-                      f"objective {primal:.12g}, gap {gap:.3e} (restricted {rgap:.3e}, "
-                      f"target {tol_abs:.3e}), {steps} Newton steps")
-            if gap <= tol_abs:
-                converged = True
-                break
-            if it >= self.max_iter:
-                break
-            it += 1
-            score = np.abs(corr)
-            cand = local_max_candidates(score, dic.direction_offsets, in_ws, alpha)
-            n_new = max(self.ws_start, nnz)
-            if len(cand) > n_new:
-                top = np.argpartition(-score[cand], n_new - 1)[:n_new]
-                cand = np.sort(cand[top])
-            if len(cand):
-                # Atoms at zero leave (pricing brings back any that violate later): the
-                # Hessian costs N (r + k)^2, so k stays near twice the support.
-                nzr = beta[r:] != 0
-                if not nzr.all():
-                    in_ws[idx[~nzr]] = False
-                    idx = idx[nzr]
-                    Zc = np.hstack([Zc[:, :r], Zc[:, r:][:, nzr]])
-                    beta = np.concatenate([beta[:r], beta[r:][nzr]])
-                idx = np.concatenate([idx, cand])
-                in_ws[cand] = True
-                Zc = np.hstack([Zc, dic.columns(cand)])
-                beta = np.concatenate([beta, np.zeros(len(cand))])
-                eps = max(0.3 * gap, 0.1 * tol_abs)
-            else:
-                # Nothing violates: the restricted problem was not solved accurately enough.
-                eps = max(min(eps, 0.3 * gap) * 0.1, 1e-4 * tol_abs)
-        if not converged:
-            warnings.warn(
-                f"Proximal Newton working-set solver ({problem.datafit.name} loss) stopped "
-                f"after {it} iterations with duality gap {gap:.3e}, above the tolerance "
-                f"{tol_abs:.3e}. Increase max_iter or tol.", ConvergenceWarning)
-        Vw = beta[r:]
-        keep = Vw != 0
-        B = beta[:r]
-        c, c0 = problem.skip_connection(B)
-        return DatafitResult(idx=idx[keep], coef=Vw[keep][:, None], objective=primal,
-                             dual_gap=gap, n_iter=it + 1, converged=converged,
-                             history=history, time=time.perf_counter() - t0, skip_coef=c,
-                             skip_intercept=c0, affine=B.copy(), outputs=F, theta=theta,
-                             dual=dual)
+    def _label(self, problem):
+        return f"Proximal Newton working-set solver ({problem.datafit.name} loss)"
 
+    def _scale(self, problem):
+        return problem.scale
 
-def _model_lasso(S, v, gS, alpha, max_inner):
-    """Minimizer x of the Newton model ``0.5 (x - v)^T S (x - v) + gS^T (x - v) + alpha |x|_1``.
+    def _nnz(self, st):
+        return int(np.sum(np.any(st.beta[st.r:] != 0, axis=1)))
 
-    Solved exactly by the active-set lasso. When S is (numerically) singular along a
-    violating atom (near-duplicate columns, or Huber samples outside the band leaving
-    fewer curvatures than unknowns) the active-set method can stop short; then a
-    proximal term ``mu max(diag S) I`` is added, growing until it converges: any positive
-    definite model still gives a descent direction, and the line search does the rest.
-    """
-    ridge = 0.0
-    scale = float(np.max(S.diagonal(), initial=0.0)) or 1.0
-    while True:
-        Sr = S + ridge * scale * np.eye(len(v)) if ridge else S
-        c = np.ascontiguousarray(Sr @ v - gS)
-        x = v.copy()
-        _, ok = lasso_active_set(np.ascontiguousarray(Sr), c, x, alpha, max_inner, 1e-10,
-                                 SINGULAR, MAX_ADD, len(x), N_TRACK)
-        if ok or ridge >= 1e-2:
-            return x
-        ridge = 1e-10 if not ridge else 100.0 * ridge
+    def _price(self, problem, st):
+        r = problem.r
+        primal, dual, st.theta, corr = problem.gap_parts(st.F, st.beta[r:],
+                                                         problem.dictionary.rmatvec,
+                                                         st.beta[:r])
+        return primal, dual, primal - dual, corr
 
+    def _add(self, problem, st, cand, gap, tol_abs):
+        r = problem.r
+        nz = np.any(st.beta[r:] != 0, axis=1)
+        if self.prune and not nz.all():
+            # Atoms at zero leave (pricing brings back any that violate later).
+            st.in_ws[st.idx[~nz]] = False
+            st.idx = st.idx[nz]
+            st.Z = np.hstack([st.Z[:, :r], st.Z[:, r:][:, nz]])
+            st.beta = np.vstack([st.beta[:r], st.beta[r:][nz]])
+        st.idx = np.concatenate([st.idx, cand])
+        st.in_ws[cand] = True
+        st.Z = np.hstack([st.Z, problem.dictionary.columns(cand)])
+        st.beta = np.vstack([st.beta, np.zeros((len(cand), problem.T))])
+        st.eps = max(0.3 * gap, 0.1 * tol_abs)
 
-def _chol_solve(L, B):
-    """``(L L^T)^{-1} B`` from the lower Cholesky factor L."""
-    return solve_triangular(L.T, solve_triangular(L, B, lower=True), lower=False)
+    def _stalled(self, problem, st, gap, tol_abs):
+        # Nothing violates: the restricted problem was not solved accurately enough.
+        st.eps = max(min(st.eps, 0.3 * gap) * 0.1, 1e-4 * tol_abs)
+
+    def _restricted(self, problem, st, gap, tol_abs):
+        st.beta, st.F, _, _ = prox_newton(problem, st.Z, st.beta, st.F, st.eps,
+                                          max_newton=self.max_newton,
+                                          max_inner=self.max_inner, verbose=self.verbose)
+
+    def _finish(self, problem, st, primal, dual, gap, converged, n_iter, history, t0):
+        r = problem.r
+        keep = np.any(st.beta[r:] != 0, axis=1)
+        return problem.make_result(st.idx[keep], st.beta[r:][keep], st.beta[:r], st.F,
+                                   st.theta, objective=primal, dual=dual,
+                                   converged=converged, n_iter=n_iter, history=history,
+                                   time=time.perf_counter() - t0)
 
 
 def alpha_max_datafit(problem):
-    """Smallest alpha with no neuron on the dictionary: ``max_j |Phi_j^T theta|``.
+    """Smallest alpha with no neuron on the dictionary: ``max_j ||Phi_j^T theta||``.
 
-    theta is the dual point of the best affine fit (orthogonal to the affine functions).
+    theta is the dual point of the best fit by the skip connection alone (orthogonal to
+    the free affine functions).
 
     Parameters
     ----------
     problem : DatafitProblem
+        Its alpha is not used.
 
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Huber
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> from radonsolve.solvers.newton import DatafitProblem, alpha_max_datafit
+    >>> x = np.linspace(-1, 1, 20)[:, None]
+    >>> fit = Huber(np.abs(x[:, 0]), np.full(20, 1 / 20), epsilon=1.0)
+    >>> dic = ReLUDictionary(x, np.ones((1, 1)))
+    >>> am = alpha_max_datafit(DatafitProblem(dic, fit, 1.0))
+    >>> from radonsolve.solvers import WorkingSetProxNewton
+    >>> len(WorkingSetProxNewton().solve(DatafitProblem(dic, fit, am)).idx)
+    0
     """
-    theta = problem.dual_theta(problem.affine_fit()[1])
+    theta = problem.dual_point(problem.affine_fit()[1])
     corr = problem.dictionary.rmatvec(theta)
-    return float(np.max(np.abs(corr), initial=0.0))
-
-
-# ----------------------------------------------------------------------------- exchange
-def exchange_datafit(X, datafit, alpha, directions, solver, *, max_rounds=30, tol=1e-6,
-                     budget=2000, top_k=None, warm_start=None, random_state=None, verbose=0,
-                     warn=True):
-    """Exchange rounds (DESIGN §6) for a smooth data fit: solve, certify, add directions.
-
-    Each round solves (S) on the current directions (warm-started), evaluates the
-    certificate over all directions with the dual point theta' in place of the residual
-    (exact in 2-D, searched for d >= 3: :func:`radonsolve.refine.certify`), and appends the
-    violating directions. Directions are only appended, never pruned, so the atoms of the
-    previous dictionary keep their indices and the previous solution warm-starts the next.
-    The gap of (P) uses the dual point ``s theta'`` with ``s = min(1, 1 / sup eta,
-    datafit.feasible_scale(theta'))``.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    datafit : Datafit
-    alpha : float
-    directions : ndarray of shape (n_directions, n_features)
-        Initial canonical directions.
-    solver : WorkingSetProxNewton
-    max_rounds : int
-        Rounds after the first solve (0: only certify it).
-    tol : float
-        Stop when the gap of (P) is below ``tol * problem.scale``.
-    budget : int
-        Candidates of the searched certificate (d >= 3).
-    top_k : int or None
-        Violating directions added per round (None: 30 for d <= 2, 200 otherwise).
-    warm_start : tuple (idx, V) or None
-        Atoms of the initial dictionary.
-    random_state : int, RandomState or None
-    verbose : int
-    warn : bool
-        Warn (ConvergenceWarning) when the rounds end above the tolerance.
-
-    Returns
-    -------
-    problem : DatafitProblem
-        The problem on the final directions.
-    result : DatafitResult
-    certificate : Certificate
-    gap_P : float
-    history : list of RefinementRound
-    converged : bool
-    """
-    from ..certificate import SweepEvents
-    from ..refine import RefinementRound, certify
-
-    t0 = time.perf_counter()
-    X = np.asarray(X, dtype=float)
-    d = X.shape[1]
-    searched = d >= 3
-    if top_k is None:
-        top_k = 200 if searched else 30
-    W = canonical_directions(np.asarray(directions, dtype=float))
-    basis = affine_basis(X)
-    rng = np.random.RandomState(None if random_state is None else
-                                np.random.RandomState(random_state).randint(2 ** 31))
-    warm, affine = warm_start, None
-    # The 2-D sweep's critical angles depend on X alone: built once for all rounds.
-    events = SweepEvents(X) if d == 2 else None
-    history = []
-    converged = False
-    problem = result = cert = None
-    gap_P = np.inf
-    n_tighten = 0
-    for rnd in range(max_rounds + 1):
-        dic = ReLUDictionary(X, W)
-        problem = DatafitProblem(dic, datafit, alpha, basis=basis)
-        result = solver.solve(problem, warm_start=warm, affine=affine)
-        theta = result.theta
-        active = dic.directions[np.unique(dic.atom_direction[result.idx])] \
-            if len(result.idx) else None
-        with warnings.catch_warnings():
-            # theta' is orthogonal to the affine functions up to rounding only.
-            warnings.simplefilter("ignore", UserWarning)
-            cert = certify(X, theta, alpha, active_directions=active, budget=budget,
-                           top_k=top_k, random_state=rng, events=events)
-        finite_eta = float(np.max(np.abs(dic.rmatvec(theta)), initial=0.0)) / alpha
-        eta_sup = max(float(cert.eta), finite_eta)
-        s = min(1.0, 1.0 / eta_sup if eta_sup > 0 else np.inf,
-                datafit.feasible_scale(theta))
-        dual_P = max(datafit.dual_value(s * theta), 0.0)
-        gap_P = result.objective - dual_P
-        converged = gap_P <= tol * problem.scale
-        n_before = W.shape[0]
-        n_added = 0
-        done = converged or rnd == max_rounds or d == 1
-        if not done:
-            new = cert.directions[cert.etas > 1.0] if len(cert.etas) else cert.directions[:0]
-            if cert.eta > 1.0 and not len(new):
-                new = cert.direction[None, :]
-            add = _new_directions(W, new)
-            n_added = len(add)
-            if n_added:
-                W = np.vstack([W, add])
-            warm, affine = (result.idx, result.coef), result.affine
-        history.append(RefinementRound(rnd, n_before, n_added, len(result.idx),
-                                       result.objective, eta_sup, gap_P,
-                                       time.perf_counter() - t0))
-        if verbose:
-            print(f"[refine-{datafit.name}] round {rnd}: {n_before} directions, "
-                  f"{len(result.idx)} atoms, objective {result.objective:.12g}, eta "
-                  f"{eta_sup:.8f}{'' if cert.exact else ' (searched)'}, gap(P) "
-                  f"{gap_P:.3e}, added {n_added}")
-        if done:
-            break
-        if n_added == 0:
-            # Every violating direction is already in the dictionary: the inner solve was
-            # too loose for this tolerance. Tighten it (a copy: the caller's solver is left
-            # as it is) and solve again, a few times at most.
-            if n_tighten >= 3:
-                break
-            n_tighten += 1
-            solver = copy.copy(solver)
-            solver.tol = 0.1 * solver.tol
-    if warn and not converged and d > 1:
-        warnings.warn(
-            f"Refinement ({datafit.name} loss) stopped after {len(history) - 1} rounds with "
-            f"certificate {history[-1].eta:.6g}{'' if cert.exact else ' (searched)'} and "
-            f"duality gap of (P) {gap_P:.3e} above the tolerance "
-            f"{tol * problem.scale:.3e}; increase max_rounds.", ConvergenceWarning)
-    return problem, result, cert, gap_P, history, converged
-
-
-def _new_directions(W, cand, same=1e-13):
-    """Canonical rows of ``cand`` that are not (numerically) rows of W or of each other.
-
-    The threshold is tight on purpose: the exact 2-D certificate peaks at critical angles
-    (two points projecting equally), and a peak 4e-5 rad from a dictionary direction was
-    measured to hold eta at 1 + 7e-6 (Huber, N = 200) when such near-duplicates were dropped.
-    """
-    if cand is None or len(cand) == 0:
-        return np.zeros((0, W.shape[1]))
-    out = []
-    for c in canonical_directions(cand):
-        if np.max(np.abs(W @ c)) >= 1.0 - same:
-            continue
-        if out and np.max(np.abs(np.asarray(out) @ c)) >= 1.0 - same:
-            continue
-        out.append(c)
-    return np.asarray(out).reshape(-1, W.shape[1])
+    return _max_row_norm(corr)

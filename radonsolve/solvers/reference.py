@@ -1,9 +1,15 @@
-"""Reference solver: the explicit problem (P) on a dense dictionary, solved by cvxpy.
+"""Reference solvers: the explicit problem on a dense dictionary, solved by cvxpy.
 
 This is the independent check on the fast solvers: it does not eliminate the skip
-connection, it keeps it as unpenalized variables next to the atoms' output weights, and it
-lets the conic solver (Clarabel by default) do the rest. Memory is that of the dense
-dictionary, so it refuses problems whose matrix would be large.
+connection, it keeps it as variables next to the atoms' output weights, and it lets the
+conic solver (Clarabel by default) do the rest. One program serves every loss
+(:func:`solve_dense`): the loss is the data fit's own cvxpy expression
+(``Datafit.cvxpy_loss``), the penalty the group norm over each atom's outputs. The solver
+classes are adapters of it: :class:`CvxpySolver` for the squared loss's projected problem
+(:class:`radonsolve.lasso.ProjectedLasso`), :class:`CvxpyDatafitSolver` for any data fit
+(:class:`radonsolve.solvers.newton.DatafitProblem`), and ``CvxpyLogistic`` of
+:mod:`radonsolve.solvers.logistic` for the classifier. Memory is that of the dense
+dictionary, so they refuse problems whose matrix would be large.
 """
 
 import time
@@ -12,11 +18,103 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ..datafits import Quadratic
 from .result import SolverResult
 
-__all__ = ["CvxpySolver", "CvxpyDatafitSolver"]
+__all__ = ["CvxpySolver", "CvxpyDatafitSolver", "solve_dense"]
 
 MAX_DENSE_ENTRIES = 20_000_000
+
+
+def solve_dense(Phi, A, loss, alpha, n_outputs, *, ridge=None, solver=None, verbose=0,
+                **solver_options):
+    """``min_{V, B} loss(Phi V + A B) + alpha sum_j ||V_j|| + 0.5 sum_i ridge_i ||B_i||^2``.
+
+    Parameters
+    ----------
+    Phi : ndarray of shape (n_samples, n_atoms)
+        Dense dictionary.
+    A : ndarray of shape (n_samples, r)
+        Affine columns (the skip connection's).
+    loss : callable
+        Maps the cvxpy outputs (a vector for one output, else n_samples x n_outputs) to a
+        scalar cvxpy expression: a data fit's ``cvxpy_loss``.
+    alpha : float
+        Weight of the penalty (``|V_j|`` for one output, the group norm for several).
+    n_outputs : int
+    ridge : ndarray of shape (r,) or None, default=None
+        Ridge weight of each affine coefficient row (None: a free skip connection).
+    solver : str or None, default=None
+        cvxpy solver name; None: Clarabel when installed, with its tolerances at 1e-10
+        (its defaults, ~1e-8 relative to its internal scaling, leave 1e-4 relative error on
+        these strongly correlated dictionaries).
+    verbose : int, default=0
+        Above 1, the solver prints its log.
+    **solver_options
+        Passed to the solver.
+
+    Returns
+    -------
+    V : ndarray of shape (n_atoms, n_outputs)
+    B : ndarray of shape (r, n_outputs)
+    n_iter : int
+        The solver's iteration count (0 if it reports none).
+
+    Raises
+    ------
+    RuntimeError
+        If cvxpy fails or returns no optimal solution.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Quadratic
+    >>> from radonsolve.solvers.reference import solve_dense
+    >>> x = np.linspace(0, 1, 5)
+    >>> fit = Quadratic(np.maximum(x - 0.5, 0), np.full(5, 0.2))
+    >>> V, B, _ = solve_dense(np.maximum(x[:, None] - 0.5, 0), np.column_stack([np.ones(5), x]),
+    ...                       fit.cvxpy_loss, 1e-9, 1)
+    >>> np.round(V.ravel(), 6)       # the hinge at 0.5 is the data
+    array([1.])
+    """
+    import cvxpy as cp
+
+    T = int(n_outputs)
+    V = cp.Variable((Phi.shape[1], T))
+    B = cp.Variable((A.shape[1], T))
+    F = Phi @ V + A @ B
+    pen = cp.norm1(V) if T == 1 else cp.sum(cp.norm(V, 2, axis=1))
+    obj = loss(F[:, 0] if T == 1 else F) + alpha * pen
+    if ridge is not None and np.any(ridge > 0):
+        obj = obj + 0.5 * cp.sum(cp.multiply(np.asarray(ridge, dtype=float)[:, None],
+                                             cp.square(B)))
+    prob = cp.Problem(cp.Minimize(obj))
+    kwargs = dict(solver_options)
+    if solver is None and "CLARABEL" in cp.installed_solvers():
+        solver = cp.CLARABEL
+    if solver == cp.CLARABEL:
+        for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
+            kwargs.setdefault(key, 1e-10)
+        kwargs.setdefault("max_iter", 500)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # reported through the status
+            prob.solve(solver=solver, verbose=verbose > 1, **kwargs)
+    except cp.error.SolverError as exc:
+        raise RuntimeError(f"cvxpy failed on the reference problem: {exc}") from exc
+    if prob.status not in ("optimal", "optimal_inaccurate") or V.value is None:
+        raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
+    if prob.status == "optimal_inaccurate":
+        warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
+    n_iter = int(prob.solver_stats.num_iters or 0) if prob.solver_stats is not None else 0
+    return np.asarray(V.value), np.asarray(B.value), n_iter
+
+
+def _keep_rows(V):
+    """Rows of V above ``1e-9`` times the largest row norm: interior-point solutions are
+    dense up to solver precision."""
+    norms = np.linalg.norm(V, axis=1)
+    return norms > 1e-9 * max(norms.max(initial=0.0), 1e-300)
 
 
 class CvxpySolver:
@@ -68,8 +166,6 @@ class CvxpySolver:
         RuntimeError
             If cvxpy fails or returns no optimal solution.
         """
-        import cvxpy as cp
-
         t0 = time.perf_counter()
         dic = problem.dictionary
         N, T = problem.Y.shape
@@ -78,73 +174,68 @@ class CvxpySolver:
                 f"The cvxpy reference solver needs the dense dictionary ({N} x {dic.n_atoms} "
                 f"entries), above its limit of {self.max_dense_entries}; use solver='cd'.")
         Phi = dic.toarray()
-        sw = problem.sqrt_u
         X = dic.X
-        d = X.shape[1]
-        V = cp.Variable((dic.n_atoms, T))
-        c = cp.Variable((d, T))
-        c0 = cp.Variable((1, T))
         # Solved in units where the atoms and y are of order one (y / sy, atoms / sx, alpha /
         # (sx sy), DESIGN §1), the affine part on centred X (same span): Clarabel's
         # tol_gap_abs is absolute, and its scaling does not undo columns of 1e-9 or 1e9.
         sy = float(np.sqrt(2.0 * problem.affine_objective)) or 1.0
         sx = float(np.abs(Phi).max(initial=0.0)) or 1.0
-        Phi = Phi / sx
         Xc = X - X.mean(axis=0)
         Xc = Xc / (float(np.abs(Xc).max(initial=0.0)) or 1.0)
-        pred = Phi @ V + Xc @ c + np.ones((N, 1)) @ c0
-        fit = 0.5 * cp.sum_squares(cp.multiply(sw[:, None], problem.Y / sy - pred))
-        pen = cp.sum(cp.norm(V, 2, axis=1)) if T > 1 else cp.norm1(V)
-        prob = cp.Problem(cp.Minimize(fit + (problem.alpha / (sx * sy)) * pen))
-        kwargs = dict(self.solver_options)
-        solver_name = self.solver
-        if solver_name is None and "CLARABEL" in cp.installed_solvers():
-            solver_name = cp.CLARABEL
-        if solver_name == cp.CLARABEL:
-            # Clarabel's default tolerances are ~1e-8 relative to its internal scaling, which
-            # leaves 1e-4 relative error on these strongly correlated dictionaries; the
-            # reference must be accurate enough to check 1e-6 relative agreement.
-            for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
-                kwargs.setdefault(key, 1e-10)
-            kwargs.setdefault("max_iter", 500)
-        try:
-            prob.solve(solver=solver_name, verbose=self.verbose > 1, **kwargs)
-        except cp.error.SolverError as exc:  # pragma: no cover - solver failure path
-            raise RuntimeError(f"cvxpy failed on the reference problem: {exc}") from exc
-        if prob.status not in ("optimal", "optimal_inaccurate") or V.value is None:
-            raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
-        if prob.status == "optimal_inaccurate":
-            warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
-        Vv = (sy / sx) * np.asarray(V.value)
-        # Interior-point solutions are dense up to solver precision: zero the coefficients
-        # that are negligible relative to the largest, then measure the gap honestly.
-        norms = np.linalg.norm(Vv, axis=1)
-        keep = norms > 1e-9 * max(norms.max(initial=0.0), 1e-300)
+        u = np.asarray(problem.u, dtype=float)
+        fits = [Quadratic(problem.Y[:, t] / sy, u) for t in range(T)]
+
+        def loss(F):
+            if T == 1:
+                return fits[0].cvxpy_loss(F)
+            return sum(fit.cvxpy_loss(F[:, t]) for t, fit in enumerate(fits))
+
+        Vv, _, n_iter = solve_dense(Phi / sx, np.column_stack([np.ones(N), Xc]), loss,
+                                    problem.alpha / (sx * sy), T, solver=self.solver,
+                                    verbose=self.verbose, **self.solver_options)
+        Vv = (sy / sx) * Vv
+        keep = _keep_rows(Vv)
         idx = np.flatnonzero(keep)
         coef = Vv[keep]
         rho = problem.residual(idx, coef)
         primal, dual, gap, _ = problem.gap(rho, coef)
         return SolverResult(idx=idx, coef=coef, objective=primal, dual_gap=gap,
-                            n_iter=int(prob.solver_stats.num_iters or 0)
-                            if prob.solver_stats is not None else 0,
-                            converged=True, time=time.perf_counter() - t0)
+                            n_iter=n_iter, converged=True, time=time.perf_counter() - t0)
 
 
 class CvxpyDatafitSolver:
-    """Reference for a smooth data fit: (S) of :mod:`radonsolve.solvers.newton` by cvxpy.
+    """Reference for any data fit: (S) of :mod:`radonsolve.solvers.newton` by cvxpy.
 
     The loss comes from the data fit (``datafit.cvxpy_loss``), the skip connection is kept
-    as unpenalized variables, the dictionary is dense. Clarabel handles the exponential
-    cone (Poisson, logistic) but is less accurate there than on quadratic problems; the
-    returned gap is computed honestly at the solution, as for :class:`CvxpySolver`.
+    as variables on the problem's affine columns (with the problem's ridge on them, if
+    any), the penalty is the group norm over each atom's T outputs (``|v|`` for one), and
+    the dictionary is dense. Clarabel handles the exponential cone (Poisson, logistic,
+    softmax) but is less accurate there than on quadratic problems; the returned gap is
+    computed honestly at the solution, as for :class:`CvxpySolver`.
 
     Parameters
     ----------
     max_dense_entries : int
-        Refuse dictionaries with more than this many matrix entries.
+        Refuse problems whose dense dictionary times the number of outputs exceeds this.
     verbose : int
+        Above 1, Clarabel prints its log.
     **solver_options
         Passed to Clarabel (its tolerances default to 1e-10 here).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radonsolve.datafits import Poisson
+    >>> from radonsolve.dictionary import ReLUDictionary
+    >>> from radonsolve.solvers import CvxpyDatafitSolver, WorkingSetProxNewton
+    >>> from radonsolve.solvers.newton import DatafitProblem
+    >>> x = np.linspace(-1, 1, 15)[:, None]
+    >>> problem = DatafitProblem(ReLUDictionary(x, np.ones((1, 1))),
+    ...                          Poisson(1 + x[:, 0] ** 2, np.full(15, 1 / 15)), 1e-2)
+    >>> ref = CvxpyDatafitSolver().solve(problem)
+    >>> ours = WorkingSetProxNewton(tol=1e-10).solve(problem)
+    >>> bool(np.isclose(ours.objective, ref.objective, rtol=1e-6))
+    True
     """
 
     def __init__(self, max_dense_entries=MAX_DENSE_ENTRIES, verbose=0, **solver_options):
@@ -153,7 +244,7 @@ class CvxpyDatafitSolver:
         self.solver_options = solver_options
 
     def solve(self, problem, warm_start=None, affine=None):
-        """Solve a :class:`radonsolve.solvers.newton.DatafitProblem`; returns DatafitResult.
+        """Solve a :class:`radonsolve.solvers.newton.DatafitProblem` by cvxpy.
 
         ``warm_start`` and ``affine`` (starting points) are accepted for the solver protocol
         and ignored: the interior-point method does not use them.
@@ -170,58 +261,32 @@ class CvxpyDatafitSolver:
         Returns
         -------
         DatafitResult
-            Coefficients below ``1e-9`` times the largest are zeroed; the objective and the
-            duality gap are recomputed at the returned point.
+            From ``problem.make_result`` (the problem's shapes). Coefficient rows below
+            ``1e-9`` times the largest are zeroed; the objective and the duality gap are
+            recomputed at the returned point.
 
         Raises
         ------
         ValueError
-            If the dense dictionary would exceed ``max_dense_entries``.
+            If the dense problem would exceed ``max_dense_entries``.
         RuntimeError
             If cvxpy fails or returns no optimal solution.
         """
-        import cvxpy as cp
-
-        from .newton import DatafitResult
-
         t0 = time.perf_counter()
         dic = problem.dictionary
-        N = dic.n_samples
-        if N * dic.n_atoms > self.max_dense_entries:
+        A = problem.A
+        N, T = A.shape[0], problem.T
+        if N * dic.n_atoms * T > self.max_dense_entries:
             raise ValueError(
                 f"The cvxpy reference solver needs the dense dictionary ({N} x {dic.n_atoms} "
-                f"entries), above its limit of {self.max_dense_entries}.")
+                f"x {T} entries), above its limit of {self.max_dense_entries}.")
         Phi = dic.toarray()
-        A = problem.A
-        V = cp.Variable(dic.n_atoms)
-        B = cp.Variable(A.shape[1])
-        F = Phi @ V + A @ B
-        prob = cp.Problem(cp.Minimize(problem.datafit.cvxpy_loss(F)
-                                      + problem.alpha * cp.norm1(V)))
-        kwargs = dict(self.solver_options)
-        for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas", "tol_ktratio"):
-            kwargs.setdefault(key, 1e-10)
-        kwargs.setdefault("max_iter", 500)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)   # reported through the status
-                prob.solve(solver=cp.CLARABEL, verbose=self.verbose > 1, **kwargs)
-        except cp.error.SolverError as exc:
-            raise RuntimeError(f"cvxpy failed on the reference problem: {exc}") from exc
-        if prob.status not in ("optimal", "optimal_inaccurate") or V.value is None:
-            raise RuntimeError(f"cvxpy returned status {prob.status!r} on the reference problem.")
-        if prob.status == "optimal_inaccurate":
-            warnings.warn("cvxpy reports an inaccurate solution.", ConvergenceWarning)
-        Vv = np.asarray(V.value)
-        keep = np.abs(Vv) > 1e-9 * max(np.abs(Vv).max(initial=0.0), 1e-300)
-        idx = np.flatnonzero(keep)
-        Bv = np.asarray(B.value)
+        Vv, Bv, n_iter = solve_dense(Phi, A, problem.datafit.cvxpy_loss, problem.alpha, T,
+                                     ridge=problem.ridge, verbose=self.verbose,
+                                     **self.solver_options)
+        idx = np.flatnonzero(_keep_rows(Vv))
         Fv = Phi[:, idx] @ Vv[idx] + A @ Bv
-        primal, dual, theta, _ = problem.gap_parts(Fv, Vv[idx], dic.rmatvec)
-        c, c0 = problem.skip_connection(Bv)
-        return DatafitResult(idx=idx, coef=Vv[idx][:, None], objective=primal,
-                             dual_gap=primal - dual,
-                             n_iter=int(prob.solver_stats.num_iters or 0)
-                             if prob.solver_stats is not None else 0,
-                             converged=True, time=time.perf_counter() - t0, skip_coef=c,
-                             skip_intercept=c0, affine=Bv, outputs=Fv, theta=theta, dual=dual)
+        primal, dual, theta, _ = problem.gap_parts(Fv, Vv[idx], dic.rmatvec, Bv)
+        return problem.make_result(idx, Vv[idx], Bv, Fv, theta, objective=primal, dual=dual,
+                                   converged=True, n_iter=n_iter,
+                                   time=time.perf_counter() - t0)

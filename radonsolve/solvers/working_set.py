@@ -1,16 +1,20 @@
-"""Working-set solver on the structured ReLU dictionary.
+"""Working-set solver for the squared loss: the constant-Hessian instance of the one driver.
 
-The restricted problem lives on dense projected columns of a small working set; one
-structured pass over all atoms prices them and gives the duality gap of the full problem
-(DESIGN §3-4). Atoms enter the working set by how much they violate the optimality
-condition ``||G_j^T rho|| <= alpha``, as in celer and skglm.
+The loop (pricing pass over every atom, selection of the atoms that enter, the duality gap
+of the full problem, iteration count, warnings) is :class:`radonsolve.solvers.driver.
+WorkingSetDriver`, shared with the proximal Newton solver of the other losses. With the
+squared loss the skip connection is eliminated by projection (DESIGN §4) and the Hessian is
+constant, so the restricted step is an exact lasso on a Gram matrix that only grows. Atoms
+enter the working set by how much they violate the optimality condition
+``||G_j^T rho|| <= alpha``, as in celer and skglm.
 
 What makes it fast on this dictionary (measured, see benchmarks/bench_lasso.py):
 
 - The restricted problem is solved on the Gram matrix ``H = G_ws^T G_ws``, extended
   incrementally when the working set grows (only the new columns are multiplied).
 - With one output, the restricted lasso is solved *exactly* by an active-set method with a
-  Cholesky factor updated as atoms enter and leave (``_cd.lasso_active_set``). Neighbouring
+  Cholesky factor updated as atoms enter and leave (``_cd.lasso_active_set``, the one-output
+  case of the restricted kernel of :mod:`radonsolve.solvers.restricted`). Neighbouring
   ReLU atoms (adjacent biases, nearby directions) are nearly collinear, which makes
   coordinate descent crawl at small alpha even with Anderson acceleration; the active-set
   method lands on the solution once the signs are right, warm-started from the previous one.
@@ -33,25 +37,18 @@ from the structured pass over every atom.
 """
 
 import time
-import warnings
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._cd import gram_cd_epochs, gram_objective_and_gap, lasso_active_set, local_max_candidates
+from ._cd import gram_cd_epochs, gram_objective_and_gap
+from .driver import WorkingSetDriver
+from .restricted import restricted_lasso
 from .result import SolverResult, merge_warm_start
 
 __all__ = ["WorkingSetCD"]
-
-# Active-set method (one output): violators entering at once, and candidates whose
-# gradient is tracked between full refreshes (see ``_cd.lasso_active_set``).
-_MAX_ADD = 16
-_N_TRACK = 64
-# An atom whose projected column has a component orthogonal to the active ones below
-# sqrt(_SINGULAR) of its norm is treated as in their span (it enters by a swap).
-_SINGULAR = 1e-10
 
 
 def _anderson(iterates):
@@ -187,15 +184,19 @@ def _group_newton(H, C, V, HV, alpha, max_steps=50):
     return improved
 
 
-class WorkingSetCD:
+class WorkingSetCD(WorkingSetDriver):
     """Working-set solver for the projected (group) lasso on the structured dictionary.
+
+    The loop is :class:`~radonsolve.solvers.driver.WorkingSetDriver`'s; the restricted step
+    is the incremental Gram path (module docstring).
 
     Parameters
     ----------
     tol : float, default=1e-6
         Stop when the duality gap is below ``tol`` times the objective of the affine fit.
     max_iter : int, default=100
-        Maximum number of working-set (outer) iterations.
+        Maximum number of working-set (outer) iterations, each a restricted solve and a
+        pricing pass; ``n_iter`` counts them.
     max_epochs : int, default=20000
         Per restricted solve: maximum CD epochs or Newton rounds (several outputs); ten
         times this many active-set steps (one output).
@@ -305,15 +306,16 @@ class WorkingSetCD:
         return epochs
 
     def _restricted_active_set(self, H, C, V, alpha, cap):
+        # The shared restricted kernel's one-output case; the Gram matrix is fixed, so no
+        # proximal retry (the next pricing pass judges the result).
         v = np.ascontiguousarray(V[:, 0])
-        n_iter, _ = lasso_active_set(H, np.ascontiguousarray(C[:, 0]), v, alpha,
-                                     10 * self.max_epochs, 1e-10, _SINGULAR,
-                                     _MAX_ADD, cap, _N_TRACK)
+        n_iter, _ = restricted_lasso(H, np.ascontiguousarray(C[:, 0]), v, alpha, 1,
+                                     10 * self.max_epochs, cap=cap, prox=False)
         V[:, 0] = v
         return n_iter
 
     # ------------------------------------------------------------------ main loop
-    def solve(self, problem, warm_start=None):
+    def solve(self, problem, warm_start=None, affine=None):
         """Solve ``problem`` (a :class:`radonsolve.lasso.ProjectedLasso`).
 
         Parameters
@@ -322,6 +324,9 @@ class WorkingSetCD:
             Problem (P) on a dictionary.
         warm_start : tuple (idx, V) or None
             Atoms and coefficients to start from.
+        affine : None, default=None
+            Accepted for the solver protocol and ignored: the skip connection is eliminated
+            by the projection (``problem.skip_connection`` recovers it).
 
         Returns
         -------
@@ -338,132 +343,114 @@ class WorkingSetCD:
             return self._solve(problem, warm_start)
 
     def _solve(self, problem, warm_start):
-        t0 = time.perf_counter()
-        alpha = problem.alpha
+        st = SimpleNamespace(t0=time.perf_counter())
         b = problem.b
         N, T = b.shape
-        bb = float(np.sum(b * b))
-        tol_abs = self.tol * problem.affine_objective
-        dic = problem.dictionary
-        n_atoms = dic.n_atoms
-        use_as = (self.inner == "active_set" or (self.inner == "auto" and T == 1)) and alpha > 0
+        st.b, st.bb = b, float(np.sum(b * b))
+        st.use_as = (self.inner == "active_set" or (self.inner == "auto" and T == 1)) and \
+            problem.alpha > 0
         if self.inner == "active_set" and T != 1:
             raise ValueError("inner='active_set' needs a single output; use 'cd' or 'auto'.")
-
-        idx, V = merge_warm_start(warm_start, T)
-        timing = dict.fromkeys(("price", "select", "columns", "gram", "inner", "residual"), 0.0)
+        st.idx, st.V = merge_warm_start(warm_start, T)
+        st.timing = dict.fromkeys(("price", "select", "columns", "gram", "inner", "residual"),
+                                  0.0)
         tic = time.perf_counter()
         # Dense projected columns of the working set live in a Fortran-ordered buffer that
         # grows by doubling, so adding atoms writes new columns instead of copying G.
-        k = len(idx)
-        G_buf = np.empty((N, max(2 * k, 256)), order="F")
+        k = len(st.idx)
+        st.G_buf = np.empty((N, max(2 * k, 256)), order="F")
         if k:
-            G_buf[:, :k] = problem.projected_columns(idx)
-        G = G_buf[:, :k]
-        H = G.T @ G
-        C = G.T @ b
-        rho = b - G @ V
-        timing["columns"] += time.perf_counter() - tic
-        tic = time.perf_counter()
-        primal, dual, gap, corr = problem.gap(rho, V)
-        timing["price"] += time.perf_counter() - tic
+            st.G_buf[:, :k] = problem.projected_columns(st.idx)
+        st.k = k
+        G = st.G_buf[:, :k]
+        st.H = G.T @ G
+        st.C = G.T @ b
+        st.rho = b - G @ st.V
+        st.timing["columns"] += time.perf_counter() - tic
         # Rank bound on the number of active atoms (projected columns live in an
         # (N - rank[1, X])-dimensional space).
-        cap = max(N - problem.projector.rank, 1)
-        in_ws = np.zeros(n_atoms, dtype=bool)
-        in_ws[idx] = True
-        history = []
-        inner_total = 0
-        converged = gap <= tol_abs
-        it = 0
-        if self.verbose:
-            print(f"[ws] start: objective {primal:.10g}, gap {gap:.3e} (target {tol_abs:.3e})")
-        while not converged and it < self.max_iter and n_atoms > 0:
-            it += 1
-            tic = time.perf_counter()
-            nnz = int(np.sum(np.any(V != 0, axis=1)))
-            n_new = max(self.ws_start, nnz)
-            cand = self._select(problem, corr, alpha, in_ws, n_new)
-            toc = time.perf_counter()
-            timing["select"] += toc - tic
-            if len(cand):
-                m = len(cand)
-                if k + m > G_buf.shape[1]:
-                    new_buf = np.empty((N, max(2 * G_buf.shape[1], k + m)), order="F")
-                    new_buf[:, :k] = G_buf[:, :k]
-                    G_buf = new_buf
-                G_buf[:, k:k + m] = problem.projected_columns(cand)
-                G_new = G_buf[:, k:k + m]
-                tic = time.perf_counter()
-                timing["columns"] += tic - toc
-                cross = G_buf[:, :k + m].T @ G_new
-                H = np.block([[H, cross[:k]], [cross[:k].T, cross[k:]]])
-                C = np.vstack([C, G_new.T @ b])
-                k += m
-                G = G_buf[:, :k]
-                idx = np.concatenate([idx, cand])
-                V = np.vstack([V, np.zeros((m, T))])
-                in_ws[cand] = True
-                timing["gram"] += time.perf_counter() - tic
-            tic = time.perf_counter()
-            if alpha == 0:
-                # No penalty: the restricted problem is least squares, solved exactly (the
-                # iterative solvers' restricted gap never closes when the optimum is
-                # positive, see ProjectedLasso.gap). Support reduction thins it afterwards.
-                V[:] = np.linalg.lstsq(G, b, rcond=None)[0]
-                inner_total += 1
-            elif use_as:
-                inner_total += self._restricted_active_set(H, C, V, alpha, cap)
+        st.cap = max(N - problem.projector.rank, 1)
+        st.in_ws = np.zeros(problem.dictionary.n_atoms, dtype=bool)
+        st.in_ws[st.idx] = True
+        st.inner_total = 0
+        return self._loop(problem, st, 0)
+
+    # ------------------------------------------------------------------ driver hooks
+    def _label(self, problem):
+        return "Working-set solver"
+
+    def _scale(self, problem):
+        return problem.affine_objective
+
+    def _nnz(self, st):
+        return int(np.sum(np.any(st.V != 0, axis=1)))
+
+    def _price(self, problem, st):
+        tic = time.perf_counter()
+        out = problem.gap(st.rho, st.V)
+        st.timing["price"] += time.perf_counter() - tic
+        return out
+
+    def _stalled(self, problem, st, gap, tol_abs):
+        # The restricted solve is exact (or tightened through tol_in): solve again.
+        return None
+
+    def _add(self, problem, st, cand, gap, tol_abs):
+        """The Gram matrix grows by the new columns only (constant Hessian)."""
+        toc = time.perf_counter()
+        m, k, N = len(cand), st.k, st.b.shape[0]
+        if k + m > st.G_buf.shape[1]:
+            new_buf = np.empty((N, max(2 * st.G_buf.shape[1], k + m)), order="F")
+            new_buf[:, :k] = st.G_buf[:, :k]
+            st.G_buf = new_buf
+        st.G_buf[:, k:k + m] = problem.projected_columns(cand)
+        G_new = st.G_buf[:, k:k + m]
+        tic = time.perf_counter()
+        st.timing["columns"] += tic - toc
+        cross = st.G_buf[:, :k + m].T @ G_new
+        st.H = np.block([[st.H, cross[:k]], [cross[:k].T, cross[k:]]])
+        st.C = np.vstack([st.C, G_new.T @ st.b])
+        st.k = k + m
+        st.idx = np.concatenate([st.idx, cand])
+        st.V = np.vstack([st.V, np.zeros((m, st.V.shape[1]))])
+        st.in_ws[cand] = True
+        st.timing["gram"] += time.perf_counter() - tic
+
+    def _restricted(self, problem, st, gap, tol_abs):
+        alpha = problem.alpha
+        G = st.G_buf[:, :st.k]
+        tic = time.perf_counter()
+        if alpha == 0:
+            # No penalty: the restricted problem is least squares, solved exactly (the
+            # iterative solvers' restricted gap never closes when the optimum is
+            # positive, see ProjectedLasso.gap). Support reduction thins it afterwards.
+            st.V[:] = np.linalg.lstsq(G, st.b, rcond=None)[0]
+            st.inner_total += 1
+        elif st.use_as:
+            st.inner_total += self._restricted_active_set(st.H, st.C, st.V, alpha, st.cap)
+        else:
+            tol_in = max(0.3 * gap, 0.1 * tol_abs)
+            if self.inner == "cd":
+                st.inner_total += self._restricted_cd(st.H, st.C, st.V, st.bb, alpha, tol_in)
             else:
-                tol_in = max(0.3 * gap, 0.1 * tol_abs)
-                if self.inner == "cd":
-                    inner_total += self._restricted_cd(H, C, V, bb, alpha, tol_in)
-                else:
-                    inner_total += self._restricted_group(H, C, V, bb, alpha, tol_in)
-            toc = time.perf_counter()
-            timing["inner"] += toc - tic
-            nz = np.flatnonzero(np.any(V != 0, axis=1))
-            rho = b - G[:, nz] @ V[nz]
-            tic = time.perf_counter()
-            timing["residual"] += tic - toc
-            primal, dual, gap, corr = problem.gap(rho, V)
-            timing["price"] += time.perf_counter() - tic
-            history.append((time.perf_counter() - t0, primal, gap, len(idx)))
-            if self.verbose:
-                print(f"[ws] iter {it}: working set {len(idx)} (+{len(cand)}), "
-                      f"nonzeros {len(nz)}, objective "
-                      f"{primal:.10g}, gap {gap:.3e} (target {tol_abs:.3e})")
-            converged = gap <= tol_abs
+                st.inner_total += self._restricted_group(st.H, st.C, st.V, st.bb, alpha,
+                                                         tol_in)
+        toc = time.perf_counter()
+        st.timing["inner"] += toc - tic
+        nz = np.flatnonzero(np.any(st.V != 0, axis=1))
+        st.rho = st.b - G[:, nz] @ st.V[nz]
+        st.timing["residual"] += time.perf_counter() - toc
+
+    def _finish(self, problem, st, primal, dual, gap, converged, n_iter, history, t0):
         if self.verbose:
-            print("[ws] time: " + ", ".join(f"{key} {val:.3f}s" for key, val in timing.items())
+            print("[ws] time: " + ", ".join(f"{key} {val:.3f}s" for key, val in
+                                            st.timing.items())
                   + f", total {time.perf_counter() - t0:.3f}s")
-        self.timing_ = timing
-        if not converged:
-            warnings.warn(
-                f"Working-set solver stopped after {it} iterations with duality gap {gap:.3e}, "
-                f"above the tolerance {tol_abs:.3e}. Increase max_iter or tol.",
-                ConvergenceWarning)
-        keep = np.any(V != 0, axis=1)
-        # n_iter counts what max_iter bounds: working-set iterations. The initial pricing
-        # pass that finds the start optimal (alpha >= alpha_max) counts as the first, as
-        # scikit-learn expects n_iter_ >= 1. Restricted-solver steps are in timing_/verbose.
-        self.n_inner_ = inner_total
-        return SolverResult(idx=idx[keep], coef=V[keep], objective=primal, dual_gap=gap,
-                            n_iter=max(it, 1), converged=converged, history=history,
-                            time=time.perf_counter() - t0)
-
-    @staticmethod
-    def _select(problem, corr, alpha, in_ws, n_new):
-        """Up to n_new violating atoms outside the working set, most violating first.
-
-        Only local maxima of the violation along each direction's biases are candidates:
-        the correlation is a smooth function of the bias, so the neighbours of a maximum
-        nearly repeat it and would only enlarge the Gram matrix (they enter later if they
-        still violate once it is in)."""
-        dic = problem.dictionary
-        score = np.sqrt(np.einsum("ij,ij->i", corr, corr)) if corr.shape[1] > 1 \
-            else np.abs(corr[:, 0])
-        cand = local_max_candidates(score, dic.direction_offsets, in_ws, alpha)
-        if len(cand) > n_new:
-            cand = cand[np.argpartition(-score[cand], n_new - 1)[:n_new]]
-        return np.sort(cand)
+        self.timing_ = st.timing
+        # Restricted-solver steps (n_iter counts working-set iterations, what max_iter
+        # bounds; the initial pricing pass that finds the start optimal counts as one).
+        self.n_inner_ = st.inner_total
+        keep = np.any(st.V != 0, axis=1)
+        return SolverResult(idx=st.idx[keep], coef=st.V[keep], objective=primal,
+                            dual_gap=gap, n_iter=n_iter, converged=converged,
+                            history=history, time=time.perf_counter() - t0)
