@@ -259,10 +259,11 @@ def weight_decay_start(X, b, projector, alpha, *, n_neurons="auto", max_iter=300
     With ``n_neurons="auto"`` the width adapts: 256 neurons descend first (half of
     ``max_iter``); if more than three quarters of them still carry output (path norm
     above 1e-3 of the largest: the width was not several times what the solution needs),
-    the survivors are kept, fresh neurons are added up to eight times the width (at most
+    the survivors are kept, fresh neurons are added up to four times the width (at most
     ``min(n_samples, 4096)``: the representer bound needs no more than n_samples
     neurons), and the descent goes on for ``max_iter`` iterations. At small alpha the
-    width is what decides how close the descent gets (benchmarks/results/start_width.md).
+    width is what decides how close the descent gets; four times is a compromise with the
+    time the exchange rounds need afterwards (benchmarks/results/start_width.md).
 
     Parameters
     ----------
@@ -327,7 +328,7 @@ def weight_decay_start(X, b, projector, alpha, *, n_neurons="auto", max_iter=300
         alive = mass > 1e-3 * top
         if not auto or K >= cap or alive.sum() <= 0.75 * K:
             break
-        K_new = min(8 * K, cap)
+        K_new = min(4 * K, cap)
         W2, b2, V2 = _random_neurons(X, K_new - int(alive.sum()), T,
                                      target / (spread * np.sqrt(K_new)), rng)
         # polish_network rebalances every neuron (equal ||w|| and ||v||) on entry.

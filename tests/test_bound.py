@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from radonsolve import RadonReLURegressor, alpha_max
 from radonsolve.certificate import (bound_certificate, certifiable_eta, duality_gap_for_P,
                                     eta, eta_cap_bound, exact_certificate_2d)
 from radonsolve.dictionary import ReLUDictionary
@@ -209,3 +210,22 @@ def test_refined_three_feature_fit_ends_with_a_bound():
     assert e.max() <= last.eta_bound * (1 + 1e-12)
     assert gap_P == pytest.approx(duality_gap_for_P(problem.b, rho, result.objective,
                                                     last.eta), rel=1e-10, abs=1e-15)
+
+
+def test_three_ridges_400_points_end_certified_by_the_bound():
+    # The d = 3 case (N = 400, standardized): the fit ends certified_ with a proven
+    # bound. At 0.1 alpha_max the weight-decay start puts the first rounds so close to the
+    # optimum that the bound can neither prove nor refute the threshold; the rounds must go
+    # on with the searched violators instead of stopping on the searched gap.
+    from radonsolve.datasets import make_relu_ridges_3d
+
+    X, y = make_relu_ridges_3d(400, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    y = (y - y.mean()) / y.std()
+    alpha = 0.1 * alpha_max(X, y, random_state=0)
+    m = RadonReLURegressor(alpha=alpha, random_state=0).fit(X, y)
+    assert m.certificate_kind_ == "bound" and m.certified_
+    assert m.stop_reason_ == "gap"
+    A = np.column_stack([np.ones(len(X)), X])
+    r = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    assert 0 <= m.global_gap_ <= 1e-6 * 0.5 * np.mean(r ** 2)
