@@ -45,25 +45,23 @@ that rule (seeds 1 and 2); weight-decay training of a width-256 network by L-BFG
 """
 
 import dataclasses
-import numbers
 import time
 import warnings
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import StrOptions, validate_params
 from threadpoolctl import threadpool_limits
 
-from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
-                          check_positive_int, check_X_predict, check_X_y, normalized_weights)
+from ._validation import DIRECTIONS, NONNEGATIVE_REAL, check_alpha, check_X_y, normalized_weights
+from .base import SHARED_PARAMETER_CONSTRAINTS, RadonReLUBase
 from .certificate import (Certificate, SweepEvents, eta, exact_certificate_2d,
                           search_certificate)
 from .directions import canonical_directions, make_directions
 from .network import ReLUNetwork
-from .refine import ExchangeOptions, LossFamily, exchange, remap_atoms
+from .refine import LossFamily, exchange, remap_atoms
 from .solvers.logistic import (CvxpyLogistic, LogisticProblem, SignedDictionary,
                                WorkingSetNewton, affine_fit, alpha_max_logistic,
                                alpha_max_tied, cross_entropy)
@@ -86,7 +84,7 @@ def _check_skip_penalty(skip_penalty):
     return check_alpha(skip_penalty, "skip_penalty")
 
 
-class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
+class RadonReLUClassifier(ClassifierMixin, RadonReLUBase):
     """Shallow ReLU network classifier fitted by convex optimization.
 
     Minimizes the (sample-weighted, averaged) logistic loss for two classes, or softmax
@@ -207,22 +205,14 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
     """
 
     # scikit-learn checks these in fit (messages name the parameter); a new parameter adds
-    # its entry here. alpha = 0 passes here and gets its own message below.
+    # its entry here (the shared ones are in radonsolve.base). alpha = 0 passes here and
+    # gets its own message (_check_alpha_value).
     _parameter_constraints = {
-        "alpha": [NONNEGATIVE_REAL],
+        **SHARED_PARAMETER_CONSTRAINTS,
         "skip_penalty": [StrOptions({"auto"}), NONNEGATIVE_REAL],
-        "directions": DIRECTIONS,
         "solver": [StrOptions(set(SOLVERS))],
-        "refine": [StrOptions({"auto"}), "boolean"],
-        "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
-        "max_time": [Interval(numbers.Real, 0, None, closed="left"), None],
-        "certificate_budget": [POSITIVE_INT],
-        "tol": [NONNEGATIVE_REAL],
-        "max_iter": [POSITIVE_INT],
-        "random_state": ["random_state"],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
     }
+    _solvers = SOLVERS
 
     def __init__(self, alpha=1.0, *, skip_penalty="auto", directions="auto", solver="auto",
                  refine="auto", max_rounds=30, max_time=None, certificate_budget=2000,
@@ -241,33 +231,17 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _validate_params_radon(self):
-        self._validate_params()
-        # scikit-learn's intervals accept bools as numbers; these do not.
-        alpha = check_alpha(self.alpha)
+    def _check_alpha_value(self, alpha):
         if alpha <= 0:
             raise ValueError(
                 "alpha must be positive for classification (with alpha = 0 the logistic loss "
                 f"has no minimizer on separable data); got {self.alpha!r}.")
-        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}.")
+
+    def _validate_params_radon(self):
+        alpha, solver, tol, max_iter = self._validate_shared_params()
         sp = _check_skip_penalty(self.skip_penalty)
         beta = alpha if sp == "auto" else float(sp)
-        tol = check_alpha(self.tol, "tol")
-        max_iter = check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.certificate_budget, "certificate_budget")
-        if self.refine not in ("auto", True, False):
-            raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
-        if isinstance(self.max_rounds, bool) or \
-                not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
-            raise ValueError(
-                f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
-        if self.max_time is not None and (
-                isinstance(self.max_time, bool) or not isinstance(self.max_time, numbers.Real)
-                or not self.max_time >= 0):
-            raise ValueError(f"max_time must be a nonnegative number of seconds or None; "
-                             f"got {self.max_time!r}.")
-        return alpha, beta, self.solver, tol, max_iter
+        return alpha, beta, solver, tol, max_iter
 
     def fit(self, X, y, sample_weight=None):
         """Fit the classifier.
@@ -289,12 +263,11 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         K = len(classes)
         d = X.shape[1]
         W = make_directions(self.directions, d, self.random_state)
-        prev = self._previous_state(classes, d) if self.warm_start else None
+        prev = self._previous_network(d, classes_=classes)
         if prev is not None:
-            W = _union_directions(prev["directions"], W)
+            W = _union_directions(self.directions_, W)
         two_sided = beta > 0
-        do_refine = d > 1 and (self.refine is True or self.refine == "auto")
-        rounds = self.max_rounds if do_refine else 0
+        do_refine = self._refines(d)
         if solver == "cvxpy":
             inner = CvxpyLogistic(verbose=self.verbose)
         else:
@@ -318,62 +291,30 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
                     UserWarning)
         warm, affine = None, None
         if prev is not None:
-            warm, affine = _warm_from_network(dic, prev["network"], problem)
+            warm, affine = _warm_from_network(dic, prev, problem)
         if affine is None:
             affine, _ = affine_fit(problem, primal_tol=0.1 * tol)
         family = LogisticFamily(X_fit, y_fit, u, alpha, K, skip_penalty=beta)
-        options = ExchangeOptions(
-            max_rounds=rounds, tol=tol, budget=self.certificate_budget,
+        options = self._exchange_options(
+            do_refine, tol, t0,
             # The classifier's search settings (measured on breast cancer, d = 30): fewer,
             # longer ascents, and fewer violators per round than the regressor's.
             top_k=30 if d <= 2 else 50, n_ascent=20, ascent_iter=50, polish_iter=100,
-            ascend_active=True, stall=(5, 1e-3),
-            verbose=self.verbose, warn=do_refine,
-            # max_time bounds the whole fit: what validation and setup left of it
-            time_limit=None if self.max_time is None else
-            self.max_time - (time.perf_counter() - t0))
+            ascend_active=True, stall=(5, 1e-3))
         out = exchange(family, W, inner, options,
                        warm_start=(None if warm is None else warm[0],
                                    None if warm is None else warm[1], affine),
                        random_state=rng)
-        problem, result, cert, gap_P, history = (out.problem, out.result, out.certificate,
-                                                 out.gap_P, out.history)
+        problem = out.problem
         dic = problem.dictionary
-        tol_abs = tol * problem.null_objective
-
-        result = _reduce_support(result, dic, problem)
+        result = _reduce_support(out.result, dic, problem)
         self.classes_ = classes
         self.skip_penalty_ = beta
         self.network_ = _network(dic, result, problem.binary)
-        self.directions_ = dic.directions
-        self.dual_gap_ = float(result.dual_gap)
-        self.n_iter_ = max(int(result.n_iter), 1)
-        self.n_neurons_ = self.network_.n_neurons
-        self.certificate_ = float(history[-1].eta)
-        self.certificate_kind_ = out.certificate_kind
-        self.stop_reason_ = out.stop_reason
-        self.global_gap_ = float(gap_P)
-        self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
-                                               self.global_gap_ <= tol_abs))
-        self.refinement_history_ = history
-        self.n_rounds_ = len(history) - 1
-        self.objective_ = _objective(self.network_, result, X, y_enc, alpha, beta, u_all,
-                                     problem)
-        self._fit_state = {"directions": dic.directions, "network": self.network_,
-                           "classes": classes, "n_features": d}
-        self.fit_time_ = time.perf_counter() - t0
-        if self.verbose:
-            print(f"[radonsolve] classifier alpha={alpha:.4g}: {self.n_neurons_} neurons, "
-                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, certificate "
-                  f"{self.certificate_:.6f}, {self.fit_time_:.3f} s")
-        return self
-
-    def _previous_state(self, classes, d):
-        state = getattr(self, "_fit_state", None)
-        if state is None or state["n_features"] != d or \
-                not np.array_equal(state["classes"], classes):
-            return None
-        return state
+        # The family never proves a bound, so "exact" is the certificate's own exactness.
+        self._set_exchange_attributes(out, tol, problem.null_objective)
+        obj = _objective(self.network_, result, X, y_enc, alpha, beta, u_all, problem)
+        return self._set_summary(obj, t0, "classifier ", certificate=True)
 
     # ------------------------------------------------------------------ prediction
     def decision_function(self, X):
@@ -390,9 +331,7 @@ class RadonReLUClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             The network's outputs; with two classes the log-odds of ``classes_[1]``.
         """
-        check_is_fitted(self, "network_")
-        X = check_X_predict(X, self.n_features_in_, estimator=self)
-        return self.network_.predict(X)
+        return self._network_output(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes).

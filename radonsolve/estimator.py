@@ -9,19 +9,19 @@ import numbers
 import time
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted
 
-from ._validation import (DIRECTIONS, NONNEGATIVE_REAL, POSITIVE_INT, check_alpha,
-                          check_positive_int, check_X_predict, check_X_y, normalized_weights)
+from ._validation import DIRECTIONS, check_X_y, normalized_weights
 from .affine import AffineProjector
+from .base import SHARED_PARAMETER_CONSTRAINTS, RadonReLUBase
 from .dictionary import ReLUDictionary
 from .directions import canonical_directions, make_directions
 from .lasso import alpha_max_from_dictionary
 from .network import ReLUNetwork
-from .refine import DatafitFamily, ExchangeOptions, SquaredLossFamily, exchange
-from .solvers import CvxpySolver, WorkingSetCD
+from .refine import DatafitFamily, SquaredLossFamily, exchange
+from .solvers import (ArrangementSolver, CvxpySolver, SampleProblem, UnivariateSolver,
+                      WorkingSetCD)
 from .support import reduce_support
 
 __all__ = ["RadonReLURegressor", "alpha_max"]
@@ -37,12 +37,6 @@ def _stall_rule(progress_tol):
     if progress_tol is None or progress_tol <= 0:
         return None
     return (2, 2.0 * float(progress_tol))
-
-
-def _check_solver(solver):
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
-    return solver
 
 
 def _as_2d_targets(y):
@@ -116,7 +110,7 @@ def alpha_max(X, y, *, directions="auto", random_state=None, sample_weight=None,
     return alpha_max_from_dictionary(dic, Y, u)
 
 
-class RadonReLURegressor(RegressorMixin, BaseEstimator):
+class RadonReLURegressor(RegressorMixin, RadonReLUBase):
     """Shallow ReLU network fitted by convex optimization: the global optimum of weight decay.
 
     Solves, over shallow ReLU networks with an unpenalized affine skip connection,
@@ -172,9 +166,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     progress_tol : "auto", float or None, default="auto"
         The progress rule of three or more features, where the certificate is searched:
         stop when the objective fell by less than ``progress_tol`` of itself per round, on
-        average over the last two rounds. "auto": 1e-3 (2e-4 over the last five rounds for
-        three features, where rounds are cheap and branch-and-bound can prove the gap);
-        0 or None: no progress rule (only the gap and the budgets stop the rounds).
+        average over the last two rounds. "auto": 1e-3, and no rule for three features,
+        where branch-and-bound can prove the gap; 0 or None: no progress rule (only the
+        gap and the budgets stop the rounds).
     certificate_budget : int, default=2000
         Candidate directions evaluated by the searched certificate (three or more features).
     sparsest : bool, default=False
@@ -260,27 +254,18 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     # scikit-learn checks these in fit (messages name the parameter); a new parameter adds
-    # its entry here.
+    # its entry here (the shared ones are in radonsolve.base).
     _parameter_constraints = {
-        "alpha": [NONNEGATIVE_REAL],
+        **SHARED_PARAMETER_CONSTRAINTS,
         "loss": [StrOptions(set(LOSSES))],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
-        "directions": DIRECTIONS,
         "solver": [StrOptions(set(SOLVERS))],
-        "refine": [StrOptions({"auto"}), "boolean"],
-        "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
-        "max_time": [Interval(numbers.Real, 0, None, closed="left"), None],
         "progress_tol": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left"),
                          None],
-        "certificate_budget": [POSITIVE_INT],
         "sparsest": ["boolean"],
-        "tol": [NONNEGATIVE_REAL],
-        "max_iter": [POSITIVE_INT],
-        "random_state": ["random_state"],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
         "n_jobs": [None, numbers.Integral],
     }
+    _solvers = SOLVERS
 
     def __init__(self, alpha=1.0, *, loss="squared_error", epsilon=1.35, directions="auto",
                  solver="auto", refine="auto",
@@ -308,52 +293,17 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _validate_params_radon(self):
-        self._validate_params()
-        # scikit-learn's intervals accept bools as numbers; these do not.
-        alpha = check_alpha(self.alpha)
-        solver = _check_solver(self.solver)
-        tol = check_alpha(self.tol, "tol")
-        max_iter = check_positive_int(self.max_iter, "max_iter")
-        if self.refine not in ("auto", True, False):
-            raise ValueError(f"refine must be 'auto', True or False; got {self.refine!r}.")
-        if isinstance(self.max_rounds, bool) or \
-                not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 0:
-            raise ValueError(f"max_rounds must be a nonnegative integer; got {self.max_rounds!r}.")
-        check_positive_int(self.certificate_budget, "certificate_budget")
+        alpha, solver, tol, max_iter = self._validate_shared_params()
+        # scikit-learn's intervals accept bools as numbers; this one does not.
         if isinstance(self.progress_tol, bool):
             raise ValueError(f"progress_tol must be 'auto', a nonnegative number or None; "
                              f"got {self.progress_tol!r}.")
-        if self.max_time is not None and (
-                isinstance(self.max_time, bool) or not isinstance(self.max_time, numbers.Real)
-                or not self.max_time >= 0):
-            raise ValueError(f"max_time must be a nonnegative number of seconds or None; "
-                             f"got {self.max_time!r}.")
-        return alpha, solver, tol, max_iter, self.refine
+        return alpha, solver, tol, max_iter
 
-    def _exchange_options(self, do_refine, tol, t0, **extra):
-        """The exchange rounds' settings from the estimator's parameters.
-
-        Parameters
-        ----------
-        do_refine : bool
-            False: no round after the first solve (only its certificate).
-        tol : float
-        t0 : float
-            ``time.perf_counter()`` at the start of ``fit``: ``max_time`` bounds the whole
-            fit, so the rounds get what validation and setup left of it.
-        **extra
-            Other :class:`~radonsolve.refine.ExchangeOptions` fields.
-
-        Returns
-        -------
-        ExchangeOptions
-        """
-        return ExchangeOptions(
-            max_rounds=self.max_rounds if do_refine else 0, tol=tol,
-            budget=self.certificate_budget, verbose=self.verbose, warn=do_refine,
-            n_jobs=self.n_jobs, stall=_stall_rule(self.progress_tol),
-            time_limit=None if self.max_time is None else
-            self.max_time - (time.perf_counter() - t0), **extra)
+    def _regressor_options(self, do_refine, tol, t0, **extra):
+        """ExchangeOptions with the regressor's own settings (``n_jobs``, ``progress_tol``)."""
+        return self._exchange_options(do_refine, tol, t0, n_jobs=self.n_jobs,
+                                      stall=_stall_rule(self.progress_tol), **extra)
 
     def _make_solver(self, solver, tol, max_iter):
         if solver == "cvxpy":
@@ -379,13 +329,13 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self
         """
         t0 = time.perf_counter()
-        alpha, solver, tol, max_iter, refine = self._validate_params_radon()
+        alpha, solver, tol, max_iter = self._validate_params_radon()
         # predict follows the loss of the last fit, not a loss set after it.
         prev_loss = getattr(self, "_fitted_loss", "squared_error")
         self._fitted_loss = self.loss
         if self.loss != "squared_error":
             return self._fit_smooth_loss(X, y, sample_weight, alpha, solver, tol, max_iter,
-                                         refine, prev_loss, t0, sweep_events)
+                                         prev_loss, t0, sweep_events)
         X, y = check_X_y(X, y, estimator=self)
         u_all = normalized_weights(sample_weight, X)
         self._y_ndim = y.ndim
@@ -395,10 +345,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
         W = make_directions(self.directions, d, self.random_state)
         warm = None
-        prev = getattr(self, "network_", None) if self.warm_start else None
-        if prev is not None and (prev.n_features != d or
-                                 getattr(self, "_n_outputs", None) != Y.shape[1]):
-            prev = None
+        prev = self._previous_network(d, _n_outputs=Y.shape[1])
         if prev is not None and prev.n_neurons and d > 1:
             # Keep the previous neurons' directions (refined ones included) so they can be
             # warm-started; they are appended, keeping the spread directions' atom indices.
@@ -416,12 +363,12 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             # Only the dictionary solvers take a warm start (built here, not for the exact
             # univariate and arrangement solvers, which would only pay for the dictionary).
             warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
-        do_refine = d > 1 and (refine is True or refine == "auto")
+        do_refine = self._refines(d)
         inner = self._make_solver(solver, 0.1 * tol if do_refine else tol, max_iter)
         out = exchange(SquaredLossFamily(X_fit, Y, u, alpha, events=sweep_events), W, inner,
-                       self._exchange_options(do_refine, tol, t0), warm_start=warm,
+                       self._regressor_options(do_refine, tol, t0), warm_start=warm,
                        random_state=self.random_state)
-        problem, result, gap_P, history = out.problem, out.result, out.gap_P, out.history
+        problem, result = out.problem, out.result
         dic = problem.dictionary
         self.alpha_max_ = alpha_max_from_dictionary(dic, Y, u, projector=problem.projector)
         idx, coef = result.idx, result.coef
@@ -432,43 +379,22 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         self._n_outputs = Y.shape[1]
         self.network_ = _network_from_solution(problem, idx, coef,
                                                single_output=(y.ndim == 1))
-        self.directions_ = dic.directions
-        self.dual_gap_ = float(result.dual_gap)
-        self.n_iter_ = int(result.n_iter)
-        last = history[-1]
-        self.certificate_kind_ = out.certificate_kind
-        self.stop_reason_ = out.stop_reason
-        # "bound": the proven bound, from which the gap of (P) was computed
-        self.certificate_ = float(last.eta_bound if self.certificate_kind_ == "bound"
-                                  else last.eta)
-        self.global_gap_ = float(gap_P)
-        self.certified_ = bool(self.certificate_kind_ in ("exact", "bound") and
-                               (self.certificate_ <= 1.0 + tol or
-                                gap_P <= tol * problem.affine_objective))
+        self._set_exchange_attributes(out, tol, problem.affine_objective)
         if self.sparsest:
             self.network_ = _sparsest_network(self.network_, X_fit)
-        return self._finish_fit(X, y, alpha, u_all, t0, history=history)
+        return self._finish_fit(X, y, alpha, u_all, t0)
 
-    def _finish_fit(self, X, y, alpha, u_all, t0, *, history=(), label="",
-                    objective_value=None):
+    def _finish_fit(self, X, y, alpha, u_all, t0, *, label="", objective_value=None):
         """The attributes every fit path sets last, from ``network_``, and the verbose line.
 
         ``objective_value``: (P) at ``network_`` on (X, y, u_all) when the fit path already
         evaluated it more cheaply (the univariate path, piece by piece in O(N)).
         """
-        self.n_neurons_ = self.network_.n_neurons
-        self.refinement_history_ = list(history)
-        self.n_rounds_ = max(len(history) - 1, 0)
         # (P) is evaluated on all the data the user passed, zero-weight rows included (they
         # contribute nothing), so it is the same number whichever path produced the network.
-        self.objective_ = objective(self.network_, X, y, alpha, u_all) \
-            if objective_value is None else float(objective_value)
-        self.fit_time_ = time.perf_counter() - t0
-        if self.verbose:
-            print(f"[radonsolve] {label}alpha={alpha:.4g}: {self.n_neurons_} neurons, "
-                  f"objective {self.objective_:.10g}, gap {self.dual_gap_:.3e}, "
-                  f"{self.fit_time_:.3f} s")
-        return self
+        obj = objective(self.network_, X, y, alpha, u_all) \
+            if objective_value is None else objective_value
+        return self._set_summary(obj, t0, label)
 
     def _fit_univariate(self, X, y, X_fit, Y, u, u_all, alpha, tol, max_iter, t0):
         """One feature, one output: the exact banded active-set solver (DESIGN §2).
@@ -481,16 +407,19 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
 
         from sklearn.exceptions import ConvergenceWarning
 
-        from .univariate import certify_spline, solve_univariate
+        from .univariate import certify_spline
 
-        fit = solve_univariate(X_fit[:, 0], Y[:, 0], u, alpha, tol=tol,
-                               max_iter=max(max_iter, 100), sparsest=self.sparsest)
-        # The knots are distinct data points (ties merged by the solver's relative rule), so
-        # only exact duplicates may merge: a merge tolerance relative to |knot| would merge
-        # distinct knots of data far from the origin and change the optimal function.
+        solved = UnivariateSolver(tol=tol, max_iter=max(max_iter, 100),
+                                  sparsest=self.sparsest).solve(SampleProblem(X_fit, Y, u, alpha))
+        fit = solved.details
+        # The returned network is built here from the spline (as the adapter builds its own):
+        # it is this network's canonical form that the check below certifies. The knots are
+        # distinct data points (ties merged by the solver's relative rule), so only exact
+        # duplicates may merge: a merge tolerance relative to |knot| would merge distinct
+        # knots of data far from the origin and change the optimal function.
         net = ReLUNetwork(np.ones((len(fit.knots), 1)), fit.knots, fit.outer,
                           [fit.skip_slope], fit.intercept, merge_tol=0.0)
-        n_iter = int(fit.n_iter)
+        n_iter = int(solved.n_iter)
         if not _is_same_spline(net, fit):
             # Canonicalization changed the function (it merged knots closer than its merge
             # tolerance): certify the network actually returned, not the solver's spline.
@@ -521,6 +450,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         # With alpha = 0 no finite certificate exists (as in refine.certify).
         self.certified_ = bool(alpha > 0 and (self.certificate_ <= 1.0 + tol or
                                               self.global_gap_ <= tol * fit.affine_objective))
+        self._set_history(())
         self.alpha_max_ = float(fit.alpha_max)
         # (P) on all the user's rows (zero weights included), the spline walked piece by piece.
         res = _as_2d_targets(y)[:, 0] - fit.predict(X[:, 0])
@@ -546,8 +476,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             if np.isfinite(cert.eta) else np.inf
         self.certified_ = bool(cert.exact and (self.certificate_ <= 1.0 + tol or
                                                self.global_gap_ <= tol * 0.5 * float(b @ b)))
+        self._set_history(())
 
-    def _fit_smooth_loss(self, X, y, sample_weight, alpha, solver, tol, max_iter, refine,
+    def _fit_smooth_loss(self, X, y, sample_weight, alpha, solver, tol, max_iter,
                          prev_loss, t0, sweep_events=None):
         """loss="huber" or "poisson": working-set proximal Newton and exchange rounds.
 
@@ -583,10 +514,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         datafit = Huber(Y[:, 0], u, self.epsilon) if loss == "huber" else Poisson(Y[:, 0], u)
         d = X.shape[1]
         W = make_directions(self.directions, d, self.random_state)
-        prev = getattr(self, "network_", None) if self.warm_start else None
-        if prev is not None and (prev.n_features != d or prev_loss != loss or
-                                 getattr(self, "_n_outputs", None) != 1):
-            prev = None
+        prev = self._previous_network(d, _n_outputs=1) if prev_loss == loss else None
         warm = None
         if prev is not None and prev.n_neurons:
             if d > 1:
@@ -594,7 +522,7 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             warm = _warm_start_atoms(ReLUDictionary(X_fit, W), prev)
             if warm is not None:
                 warm = (warm[0], np.asarray(warm[1]).reshape(len(warm[0]), -1)[:, :1])
-        do_refine = d > 1 and (refine is True or refine == "auto")
+        do_refine = self._refines(d)
         if solver == "cvxpy":
             inner = CvxpyDatafitSolver(verbose=self.verbose)
         else:
@@ -604,9 +532,9 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         # the exact 2-D certificate 4e-5 rad from a dictionary direction held eta at
         # 1 + 7e-6 for Huber, N = 200, when such near-duplicates were dropped).
         out = exchange(DatafitFamily(X_fit, datafit, alpha, events=sweep_events), W, inner,
-                       self._exchange_options(do_refine, tol, t0, same_direction=1e-13),
+                       self._regressor_options(do_refine, tol, t0, same_direction=1e-13),
                        warm_start=warm, random_state=self.random_state)
-        problem, result, gap_P, history = out.problem, out.result, out.gap_P, out.history
+        problem, result = out.problem, out.result
         dic = problem.dictionary
         idx, coef = result.idx, result.coef
         if len(idx) > 1:
@@ -629,20 +557,8 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         Wn, bn = dic.atoms(idx)
         self._n_outputs = 1
         self.network_ = ReLUNetwork(Wn, bn, coef[:, 0], beta[1:], float(beta[0]))
-        self.directions_ = dic.directions
         self.alpha_max_ = alpha_max_datafit(problem)
-        self.dual_gap_ = float(result.dual_gap)
-        self.n_iter_ = int(result.n_iter)
-        last = history[-1]
-        self.certificate_kind_ = out.certificate_kind
-        self.stop_reason_ = out.stop_reason
-        # "bound": the proven bound, from which the gap of (P) was computed
-        self.certificate_ = float(last.eta_bound if self.certificate_kind_ == "bound"
-                                  else last.eta)
-        self.global_gap_ = float(gap_P)
-        self.certified_ = bool(self.certificate_kind_ in ("exact", "bound") and
-                               (self.certificate_ <= 1.0 + tol or
-                                gap_P <= tol * problem.scale))
+        self._set_exchange_attributes(out, tol, problem.scale)
         if self.sparsest:
             if d != 1:
                 raise ValueError("sparsest=True applies to univariate fits (one feature) "
@@ -652,17 +568,15 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
         f_fit = self.network_.predict(X_fit)
         obj = datafit.value(f_fit[:, 0] if f_fit.ndim == 2 else f_fit) + \
             alpha * self.network_.rtv2
-        return self._finish_fit(X, y, alpha, u_all, t0, history=history,
-                                label=f"{loss} ", objective_value=obj)
+        return self._finish_fit(X, y, alpha, u_all, t0, label=f"{loss} ", objective_value=obj)
 
     def _fit_arrangement(self, X, y, X_fit, Y, u, u_all, alpha, tol, t0):
         """solver="arrangement": the exact convex program over activation patterns (§8)."""
-        from .arrangement import fit_arrangement
-
         if Y.shape[1] > 1:
             raise ValueError("solver='arrangement' supports a single output only.")
-        net, info = fit_arrangement(X_fit, Y, u, alpha, random_state=self.random_state,
-                                    verbose=self.verbose)
+        res = ArrangementSolver(random_state=self.random_state, verbose=self.verbose).solve(
+            SampleProblem(X_fit, Y, u, alpha))
+        net, info = res.network, res.details
         self._n_outputs = 1
         self.network_ = net
         self.arrangement_exact_ = bool(info["exact"])
@@ -690,11 +604,10 @@ class RadonReLURegressor(RegressorMixin, BaseEstimator):
             ``network_.predict(X)``; with ``loss="poisson"`` its exponential (the predicted
             mean, the network being the log-mean).
         """
-        check_is_fitted(self, "network_")
-        X = check_X_predict(X, self.n_features_in_, estimator=self)
+        F = self._network_output(X)
         if getattr(self, "_fitted_loss", "squared_error") == "poisson":
-            return np.exp(self.network_.predict(X))
-        return self.network_.predict(X)
+            return np.exp(F)
+        return F
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
