@@ -27,8 +27,8 @@ class GroupL1:
 
         Parameters
         ----------
-        V : ndarray of shape (n_atoms, n_outputs)
-            Coefficients, one row per atom.
+        V : ndarray of shape (n_atoms, n_outputs) or (n_atoms,)
+            Coefficients, one row per atom (a vector: one output).
 
         Returns
         -------
@@ -41,6 +41,11 @@ class GroupL1:
         >>> GroupL1(0.5).value(np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 0.0]]))
         3.0
         """
+        V = np.asarray(V, dtype=float)
+        if V.size == 0:
+            return 0.0
+        if V.ndim == 1 or V.shape[1] == 1:
+            return self.alpha * float(np.abs(V).sum())
         return self.alpha * float(np.linalg.norm(V, axis=1).sum())
 
     def prox(self, V, step):
@@ -74,8 +79,9 @@ class GroupL1:
 
         Parameters
         ----------
-        C : ndarray of shape (n_atoms, n_outputs)
-            Correlations of the atoms with a dual point.
+        C : ndarray of shape (n_atoms, n_outputs) or (n_atoms,), or None
+            Correlations of the atoms with a dual point (a vector: one output; None: no
+            atoms).
 
         Returns
         -------
@@ -83,9 +89,9 @@ class GroupL1:
             ``max_j ||c_j||_2`` (0.0 when there are no atoms); the dual point is feasible
             when it is at most ``alpha``.
         """
-        if C.size == 0:
+        if C is None or C.size == 0:
             return 0.0
-        if C.ndim == 2 and C.shape[1] == 1:
+        if C.ndim == 1 or C.shape[1] == 1:
             # One output: a max-abs reduction, several times faster than row norms
             # on millions of atoms.
             return float(max(C.max(), -C.min()))

@@ -1014,8 +1014,6 @@ def exchange(family, directions, solver, options=None, *, warm_start=None,
     prune_after = (2 if searched else None) if opt.prune_after == "auto" else opt.prune_after
     top_k = (200 if searched else 30) if opt.top_k is None else opt.top_k
     max_rounds, tol, time_limit = opt.max_rounds, opt.tol, opt.time_limit
-    # Round at which each direction was last active (new directions count as active).
-    last_active = np.zeros(W.shape[0], dtype=int)
     warm = warm_start
     history = []
     # A generator of its own, seeded from random_state: an int, None, or a RandomState
@@ -1036,11 +1034,12 @@ def exchange(family, directions, solver, options=None, *, warm_start=None,
         if started is not None:
             add = _new_directions(W, started[0], opt.same_direction)
             W = np.vstack([W, add])
-            last_active = np.zeros(W.shape[0], dtype=int)
             if opt.verbose:
                 print(f"[refine {family.name}] start: weight-decay descent to objective "
                       f"{started[1]:.10g}, {len(add)} directions "
                       f"({timing['start']:.2f} s)")
+    # Round at which each direction was last active (new directions count as active).
+    last_active = np.zeros(W.shape[0], dtype=int)
     dic = family.dictionary(W)
     bar = progress_bar(max_rounds + 1, desc="refinement rounds", enabled=bool(opt.verbose))
     rnd = 0

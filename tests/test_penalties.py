@@ -54,3 +54,15 @@ def test_dual_norm_is_the_dual_of_the_penalty():
     V = np.zeros_like(C)
     V[j] = C[j] / np.linalg.norm(C[j])
     assert np.sum(C * V) == pytest.approx(pen.dual_norm(C) * pen.value(V))
+
+
+def test_one_output_vectors_and_no_atoms():
+    # A coefficient or correlation vector is one output; the value and the dual norm are
+    # those of its (n, 1) column, and an empty or absent set of atoms gives 0.
+    pen = GroupL1(0.3)
+    v = np.array([1.5, -2.0, 0.0, 0.25])
+    assert pen.value(v) == pytest.approx(pen.value(v[:, None]), rel=1e-15)
+    assert pen.value(v) == pytest.approx(0.3 * 3.75, rel=1e-15)
+    assert pen.dual_norm(v) == pen.dual_norm(v[:, None]) == 2.0
+    assert pen.value(np.zeros(0)) == 0.0 and pen.value(np.zeros((0, 3))) == 0.0
+    assert pen.dual_norm(None) == 0.0 and pen.dual_norm(np.zeros(0)) == 0.0

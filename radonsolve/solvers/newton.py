@@ -66,6 +66,7 @@ from threadpoolctl import threadpool_limits
 
 from ..affine import affine_basis
 from ..datafits import fit_affine
+from ..penalties import GroupL1
 from .driver import WorkingSetDriver
 from .restricted import restricted_lasso
 from .result import SolverResult, merge_warm_start
@@ -167,6 +168,7 @@ class DatafitProblem:
         self.alpha = float(alpha)
         if not self.alpha > 0:
             raise ValueError(f"alpha must be positive; got {alpha!r}.")
+        self.group_penalty = GroupL1(self.alpha)
         beta = float(skip_penalty)
         if not (np.isfinite(beta) and beta >= 0):
             raise ValueError(f"skip_penalty must be a nonnegative finite number; got "
@@ -256,13 +258,7 @@ class DatafitProblem:
         -------
         float
         """
-        V = np.asarray(V, dtype=float)
-        if V.size == 0:
-            return 0.0
-        V = V.reshape(len(V), -1)
-        if V.shape[1] == 1:
-            return self.alpha * float(np.abs(V).sum())
-        return self.alpha * float(np.sqrt(np.einsum("ij,ij->i", V, V)).sum())
+        return self.group_penalty.value(V)
 
     def ridge_penalty(self, B):
         """``(beta / 2) ||c||^2`` of the affine coefficients B; 0 for a free skip.
@@ -539,7 +535,7 @@ class DatafitProblem:
         primal = self.objective(F, V, B)
         theta = self.dual_point(F)
         corr = corr_fn(theta)
-        dual = self.dual_bound(theta, _max_row_norm(corr))
+        dual = self.dual_bound(theta, self.group_penalty.dual_norm(corr))
         return primal, dual, theta, corr
 
     # ---------------------------------------------------------------- output
@@ -623,14 +619,6 @@ def _psd_pinv(H, rcond=1e-12):
     cut = rcond * max(w.max(initial=0.0), 1e-300)
     inv = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
     return (Q * inv) @ Q.T
-
-
-def _max_row_norm(C):
-    if C is None or C.size == 0:
-        return 0.0
-    if C.ndim == 1 or C.shape[1] == 1:
-        return float(np.abs(C).max())
-    return float(np.sqrt(np.einsum("ij,ij->i", C, C).max()))
 
 
 def _orthogonal(A, theta):
@@ -916,4 +904,4 @@ def alpha_max_datafit(problem):
     """
     theta = problem.dual_point(problem.affine_fit()[1])
     corr = problem.dictionary.rmatvec(theta)
-    return _max_row_norm(corr)
+    return problem.group_penalty.dual_norm(corr)
